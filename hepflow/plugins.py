@@ -297,7 +297,7 @@ class Registry:
             listing = ", ".join(_describe_option(k, v) for k, v in accepted.items()) or "none"
             hints = [difflib.get_close_matches(u, list(accepted), n=1) for u in unknown]
             hint = "".join(
-                f" Did you mean {h[0]!r} for {u!r}?" for u, h in zip(unknown, hints) if h
+                f" Did you mean {h[0]!r} for {u!r}?" for u, h in zip(unknown, hints, strict=False) if h
             )
             raise ComponentError(
                 f"{origin}: unknown option{'s' if len(unknown) > 1 else ''} "

@@ -146,10 +146,7 @@ class WeightAccumulator:
         n = self._n
         if n < 2:
             raise HepflowError(f"an estimate needs at least 2 evaluated points, got {n}")
-        if self._stratified:
-            variance = self._strat_s / (n * n)
-        else:
-            variance = self._m2 / (n - 1) / n
+        variance = self._strat_s / (n * n) if self._stratified else self._m2 / (n - 1) / n
         return Estimate(mean=self._mean, variance=max(variance, 0.0), n_evals=n)
 
     def state_dict(self) -> dict:
@@ -217,8 +214,8 @@ def combine(estimates: Sequence[Estimate]) -> Combined:
         return Combined(mean=mean, variance=0.0, n_evals=n_evals, chi2=0.0, dof=0, q=1.0)
     inv = [1.0 / e.variance for e in estimates]
     norm = sum(inv)
-    mean = sum(wi * e.mean for wi, e in zip(inv, estimates)) / norm
-    chi2 = sum(wi * (e.mean - mean) ** 2 for wi, e in zip(inv, estimates))
+    mean = sum(wi * e.mean for wi, e in zip(inv, estimates, strict=False)) / norm
+    chi2 = sum(wi * (e.mean - mean) ** 2 for wi, e in zip(inv, estimates, strict=False))
     dof = len(estimates) - 1
     return Combined(
         mean=mean, variance=1.0 / norm, n_evals=n_evals, chi2=chi2, dof=dof, q=q_value(chi2, dof)
