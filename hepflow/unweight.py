@@ -1,0 +1,157 @@
+"""From weighted points to events: maximum weight, hit-or-miss, overweights.
+
+Convention: the mean of the event weights is the cross section. Weighted events carry
+w = f/q; unweighted events carry +-sigma, or +-sigma * |w| / w_max for overweight events kept
+(``overweight="keep"``, unbiased) — ``"cap"`` gives them +-sigma and counts them (biased by the
+overweight fraction, which is reported).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import torch
+
+from .errors import HepflowError
+from .events import EventBatch
+from .integrate import evaluate
+from .stats import WeightAccumulator, max_weight_quantile
+
+__all__ = ["GenerationStats", "generate_events", "hit_or_miss", "survey_max_weight"]
+
+
+@dataclass
+class GenerationStats:
+    """What unweighting cost and how well it went."""
+
+    n_events: int = 0
+    n_tried: int = 0
+    n_overweight: int = 0
+    n_negative: int = 0
+    max_weight: float = 0.0
+    max_weight_estimator: str = ""
+
+    @property
+    def efficiency(self) -> float:
+        return self.n_events / self.n_tried if self.n_tried else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "n_events": self.n_events,
+            "n_tried": self.n_tried,
+            "unweighting_efficiency": self.efficiency,
+            "n_overweight": self.n_overweight,
+            "overweight_fraction": self.n_overweight / self.n_events if self.n_events else 0.0,
+            "n_negative": self.n_negative,
+            "max_weight": self.max_weight,
+            "max_weight_estimator": self.max_weight_estimator,
+        }
+
+
+def hit_or_miss(
+    weights: torch.Tensor, max_weight: float, generator: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Accept each point with probability min(|w| / w_max, 1).
+
+    Returns the boolean acceptance mask and, for every point, |w| / w_max (> 1 marks an
+    overweight point).
+    """
+    if not max_weight > 0:
+        raise HepflowError(f"the maximum weight must be positive, got {max_weight}")
+    ratio = weights.abs() / max_weight
+    u = torch.rand(weights.shape, generator=generator, device=weights.device, dtype=weights.dtype)
+    return u < ratio, ratio
+
+
+def survey_max_weight(
+    integrand: Any,
+    sampler: Any,
+    generator: torch.Generator,
+    *,
+    n: int,
+    quantile: float,
+    nan_policy: str = "raise",
+    batch_size: int | None = None,
+) -> tuple[float, str]:
+    """Estimate w_max from a fresh sample of n points: the ``quantile`` of |w| (1 = max)."""
+    batch, _ = evaluate(
+        integrand, sampler.sample(n, generator), nan_policy=nan_policy, batch_size=batch_size
+    )
+    w_max = max_weight_quantile(batch.weights, quantile)
+    what = "maximum" if quantile == 1.0 else f"{quantile:g} quantile"
+    return w_max, f"{what} of |w| over {len(batch)} fresh points"
+
+
+def generate_events(
+    integrand: Any,
+    sampler: Any,
+    n_events: int,
+    generator: torch.Generator,
+    *,
+    cross_section: float,
+    max_weight: float | None,
+    mode: Literal["unweighted", "weighted"] = "unweighted",
+    overweight: Literal["keep", "cap"] = "keep",
+    chunk_size: int = 10_000,
+    nan_policy: str = "raise",
+    batch_size: int | None = None,
+    stats: GenerationStats | None = None,
+) -> Iterator[EventBatch]:
+    """Yield EventBatch chunks until ``n_events`` events are produced.
+
+    The integrand must provide ``events(x) -> EventBatch``. ``stats`` (if given) is updated
+    as chunks are produced, so a caller sees the efficiency even if it stops early.
+    """
+    if not hasattr(integrand, "events"):
+        raise HepflowError(
+            f"integrand {type(integrand).__name__} cannot make events (it has no events(x) "
+            "method); set [generation] events = 0 to integrate only"
+        )
+    stats = stats if stats is not None else GenerationStats()
+    stats.max_weight = max_weight or 0.0
+    acc = WeightAccumulator()
+    while stats.n_events < n_events:
+        want = n_events - stats.n_events
+        if mode == "weighted":
+            n_try = want
+        else:  # aim for the remaining events with the expected efficiency, within limits
+            eff = max(stats.efficiency, 1e-4) if stats.n_tried else 0.1
+            n_try = int(min(max(want / eff * 1.1, 100), max(chunk_size, 1) * 100))
+        batch, _ = evaluate(
+            integrand, sampler.sample(n_try, generator), nan_policy=nan_policy, batch_size=batch_size
+        )
+        w = batch.weights
+        acc.add(w)
+        stats.n_tried += len(batch)
+        if mode == "weighted":
+            keep = w != 0
+            event_w = w[keep]
+            x = batch.x[keep]
+        else:
+            accept, ratio = hit_or_miss(w, max_weight, generator)
+            x = batch.x[accept]
+            r = ratio[accept]
+            sign = torch.sign(w[accept])
+            over = r > 1
+            stats.n_overweight += int(over.sum())
+            scale = torch.where(over, r, torch.ones_like(r)) if overweight == "keep" else 1.0
+            event_w = sign * abs(cross_section) * scale
+        x, event_w = x[:want], event_w[:want]
+        stats.n_negative += int((event_w < 0).sum())
+        for start in range(0, len(x), chunk_size):
+            events = _reweighted(
+                integrand.events(x[start : start + chunk_size]), event_w[start : start + chunk_size]
+            )
+            stats.n_events += len(events)
+            yield events
+
+
+def _reweighted(events: EventBatch, weight: torch.Tensor) -> EventBatch:
+    """Give events their generation weight, scaling weight variations by the same factor so
+    that their ratios to the nominal weight (scale, PDF variations) are kept."""
+    old = events.weight.to(weight.dtype)
+    factor = torch.where(old != 0, weight / torch.where(old != 0, old, 1.0), 0.0)
+    variations = {k: v * factor for k, v in events.weight_variations.items()}
+    return events.with_weights(weight, **variations)
