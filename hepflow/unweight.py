@@ -1,7 +1,7 @@
 """From weighted points to events: maximum weight, hit-or-miss, overweights.
 
 Convention: the mean of the event weights is the cross section. Weighted events carry
-w = f/q; unweighted events carry +-sigma, or +-sigma * |w| / w_max for overweight events kept
+w = f/q (scaled by the non-zero fraction of their chunk, as zero weights make no events); unweighted events carry +-sigma, or +-sigma * |w| / w_max for overweight events kept
 (``overweight="keep"``, unbiased) — ``"cap"`` gives them +-sigma and counts them (biased by the
 overweight fraction, which is reported).
 """
@@ -126,8 +126,8 @@ def generate_events(
         acc.add(w)
         stats.n_tried += len(batch)
         if mode == "weighted":
-            keep = w != 0
-            event_w = w[keep]
+            keep = w != 0  # zero-weight points are no events; the rest carry their share
+            event_w = w[keep] * keep.to(w.dtype).mean()
             x = batch.x[keep]
         else:
             accept, ratio = hit_or_miss(w, max_weight, generator)
