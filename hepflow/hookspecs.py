@@ -21,9 +21,13 @@ Two families:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pluggy
+
+if TYPE_CHECKING:
+    from .events import EventBatch
+    from .run import RunContext
 
 PROJECT = "hepflow"
 
@@ -40,8 +44,8 @@ def hepflow_integrands() -> Factories:
 
     Called once at plugin-manager start-up; all plugins' results are collected.
     Return ``{name: factory}``; ``factory(**options)`` returns an object satisfying
-    ``hepflow.protocols.Integrand``. Options named ``device`` and ``dim`` are passed by the
-    core when the factory accepts them.
+    ``hepflow.protocols.Integrand``. The core passes ``device`` when the factory accepts it;
+    ``dim`` only when the user sets it.
     """
 
 
@@ -67,7 +71,10 @@ def hepflow_writers() -> Factories:
     """Event writers this plugin provides.
 
     Called once at start-up; all results collected. Return ``{name: factory}``;
-    ``factory(path=..., **options)`` returns a ``hepflow.protocols.EventWriter``.
+    ``factory(path=..., **options)`` returns a ``hepflow.protocols.EventWriter``. The pipeline
+    also passes, where the factory accepts them, ``overwrite: bool`` (the user allowed
+    replacing an existing file) and ``run_info`` (``{"cross_section": {"value", "error",
+    "unit"}, "max_weight"}``, known before the first event, for formats whose header needs it).
     """
 
 
@@ -82,7 +89,7 @@ def hepflow_readers() -> Factories:
 
 # -- run life cycle ---------------------------------------------------------------------------
 @hookspec
-def hepflow_configure(config: Mapping[str, Any], context: Any) -> None:
+def hepflow_configure(config: Mapping[str, Any], context: RunContext) -> None:
     """Called once before a run starts, after the run card is validated.
 
     ``config`` is the validated run card (a read-only mapping; a plugin reads its own table,
@@ -93,7 +100,7 @@ def hepflow_configure(config: Mapping[str, Any], context: Any) -> None:
 
 
 @hookspec
-def hepflow_process_events(events: Any, context: Any) -> Any:
+def hepflow_process_events(events: EventBatch, context: RunContext) -> EventBatch | None:
     """Called for every EventBatch the run generates, before any writer sees it.
 
     Implementations form a chain: each receives the batch returned by the previous one and
@@ -102,11 +109,13 @@ def hepflow_process_events(events: Any, context: Any) -> Any:
     histograms). Order: ``tryfirst=True`` implementations first (use it for cuts), then plain
     ones (reweighting), then ``trylast=True`` (observers, which see the final batch); within a
     group, the plugin registered last runs first (pluggy's order). Wrappers are not allowed.
+    Every installed plugin's implementation runs in every run: keep it cheap, or switch it on
+    from ``hepflow_configure`` (e.g. when the card has a ``[plugins.NAME]`` table).
     """
 
 
 @hookspec
-def hepflow_run_finished(summary: Mapping[str, Any], context: Any) -> None:
+def hepflow_run_finished(summary: Mapping[str, Any], context: RunContext) -> None:
     """Called once after the run, when every writer is closed.
 
     ``summary`` is the run summary (cross section, error, chi2/dof, efficiencies, timings,

@@ -32,7 +32,9 @@ class Integrand(Protocol):
     - ``channels: Sequence[Channel-like]``: one entry per phase-space mapping, each with a
       ``prior`` weight, for multi-channel sampling; the integrand then also accepts
       ``__call__(x, channel=k)``.
-    - ``events(x) -> EventBatch``: the physical events at points x (for event generation).
+    - ``events(x) -> EventBatch``: the physical events at points x (for event generation),
+      with ``weight`` = f(x); any ``weight_variations`` (scale, PDF members) are absolute
+      weights on the same footing, so the pipeline rescales them with the nominal weight.
     - ``unit: str``: what the integral measures, e.g. ``"pb"``.
     """
 
@@ -97,6 +99,10 @@ class EventWriter(Protocol):
     section, error, maximum weight) where the format has a place for it and renames the file
     to its final name. Leaving the ``with`` block on an exception removes the partial file and
     leaves anything that existed before untouched.
+
+    The ``summary`` given to ``close`` holds ``cross_section`` ({"value", "error", "unit"}),
+    ``max_weight`` (None for weighted events), ``generation`` (``GenerationStats.as_dict()``:
+    n_events, n_tried, efficiency, overweights) and ``card`` (the run card as plain data).
     """
 
     def __enter__(self) -> EventWriter: ...

@@ -181,7 +181,7 @@ def run_pipeline(
     t_generate = time.perf_counter() - t1
 
     summary = {
-        "cross_section": {"value": result.mean, "error": result.sdev, "unit": getattr(integrand, "unit", "")},
+        "cross_section": _cross_section(result, integrand),
         "integration": result.to_dict(),
         "generation": gen_stats.as_dict() if card.generation.events else None,
         "outputs": [str(t) for t in targets],
@@ -212,7 +212,7 @@ def _generate(card, context, integrand, sampler, result, targets, stats) -> None
             nan_policy=plan.nan_policy,
             batch_size=plan.batch_size,
         )
-    header = {"cross_section": result.mean, "error": result.sdev, "max_weight": w_max}
+    header = {"cross_section": _cross_section(result, integrand), "max_weight": w_max}
     with contextlib.ExitStack() as stack:
         writers = []
         for spec, target in zip(card.outputs, targets, strict=True):
@@ -241,9 +241,13 @@ def _generate(card, context, integrand, sampler, result, targets, stats) -> None
             events = context.registry.process_events(events, context)
             for writer in writers:
                 writer.write(events)
-        closing = {**header, **stats.as_dict(), "card": card.as_dict()}
+        closing = {**header, "generation": stats.as_dict(), "card": card.as_dict()}
         for writer in writers:
             writer.close(closing)
+
+
+def _cross_section(result: Result, integrand: Any) -> dict[str, Any]:
+    return {"value": result.mean, "error": result.sdev, "unit": getattr(integrand, "unit", "")}
 
 
 def _versions(registry: Registry) -> dict[str, Any]:

@@ -194,7 +194,7 @@ def test_hepflow_run_with_the_shipped_card(tmp_path):
     assert abs(xs["value"] - exact) < 5 * xs["error"]
 
     rows, trailer = read_csv(tmp_path / "out" / "events.csv")
-    assert trailer["cross_section"] == xs["value"]
+    assert trailer["cross_section"] == xs
     assert len(rows) == 1000 * 5
     weight = torch.tensor([float(r["weight"]) for r in rows[::5]], dtype=torch.float64)
     assert float(weight.mean()) == pytest.approx(xs["value"], rel=0.05)
