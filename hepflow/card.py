@@ -210,7 +210,7 @@ def parse_card(data: Mapping[str, Any], *, source: str = "<card>") -> RunCard:
     top = {k: where.check(k, data[k], check) for k, check in _TOP.items() if k in data}
 
     if "integrand" not in data:
-        raise CardError(f"{source}: missing [integrand] table (with at least name = \"...\")")
+        raise CardError(f'{source}: missing [integrand] table (with at least name = "...")')
     integrand = _component(where, "integrand", data["integrand"])
     sampler = _component(where, "sampler", data.get("sampler", {"name": "vegas"}))
     integration = IntegrationSpec(**_section(where, "integration", data, _INTEGRATION))
@@ -221,7 +221,9 @@ def parse_card(data: Mapping[str, Any], *, source: str = "<card>") -> RunCard:
             "generation.events", generation.events, "asks for events but no [[output]] is given"
         )
     plugins = data.get("plugins", {})
-    if not isinstance(plugins, Mapping) or not all(isinstance(v, Mapping) for v in plugins.values()):
+    if not isinstance(plugins, Mapping) or not all(
+        isinstance(v, Mapping) for v in plugins.values()
+    ):
         where.fail("plugins", plugins, "must hold one table per plugin, e.g. [plugins.myplugin]")
     return RunCard(
         integrand=integrand,
@@ -269,7 +271,9 @@ def _component(where: _Where, table_name: str, table: Any) -> ComponentSpec:
     if not isinstance(table, Mapping):
         where.fail(table_name, table, f'must be a table [{table_name}] with name = "..."')
     if "name" not in table:
-        raise CardError(f'{where.source}: [{table_name}] needs name = "..." (see `hepflow plugins`)')
+        raise CardError(
+            f'{where.source}: [{table_name}] needs name = "..." (see `hepflow plugins`)'
+        )
     where.check(f"{table_name}.name", table["name"], _string)
     options = {k: v for k, v in table.items() if k != "name"}
     return ComponentSpec(name=table["name"], options=options)
@@ -286,7 +290,7 @@ def _outputs(where: _Where, entries: Any) -> list[OutputSpec]:
             where.fail(f"output.{i}", entry, "must be a table with writer and path")
         for key in ("writer", "path"):
             if key not in entry:
-                raise CardError(f"{where.source}: [[output]] number {i + 1} needs {key} = \"...\"")
+                raise CardError(f'{where.source}: [[output]] number {i + 1} needs {key} = "..."')
             where.check(f"output.{key}", entry[key], _string)
         options = {k: v for k, v in entry.items() if k not in ("writer", "path")}
         specs.append(OutputSpec(writer=entry["writer"], path=entry["path"], options=options))

@@ -45,7 +45,11 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
     if issubclass(category, PluginWarning):
         print(f"hepflow: warning: {message}", file=sys.stderr)
     else:
-        print(warnings.formatwarning(message, category, filename, lineno, line), file=sys.stderr, end="")
+        print(
+            warnings.formatwarning(message, category, filename, lineno, line),
+            file=sys.stderr,
+            end="",
+        )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,8 +90,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--freeze", action="store_true", help="no adaptation in refine iterations")
     p.add_argument("--nan-policy", choices=["raise", "drop"], help="what to do with NaN/inf")
     p.add_argument("--batch-size", type=int, help="evaluate the integrand in chunks")
-    p.add_argument("-I", dest="integrand_options", action="append", default=[], metavar="KEY=VALUE", help="integrand option")
-    p.add_argument("-S", dest="sampler_options", action="append", default=[], metavar="KEY=VALUE", help="sampler option")
+    p.add_argument(
+        "-I",
+        dest="integrand_options",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="integrand option",
+    )
+    p.add_argument(
+        "-S",
+        dest="sampler_options",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="sampler option",
+    )
     p.set_defaults(func=_cmd_integrate)
 
     p = sub.add_parser("run", parents=[common], help="run the whole pipeline from a card")
@@ -134,9 +152,7 @@ def _plugin_table(rows: list[dict[str, Any]]) -> str:
     table = [("plugin", "version", "status", "components")]
     table += [(r["name"], r["version"] or "-", r["status"], comps(r)) for r in rows]
     widths = [max(len(row[i]) for row in table) for i in range(3)]
-    lines = [
-        f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d}" for a, b, c, d in table
-    ]
+    lines = [f"{a:<{widths[0]}}  {b:<{widths[1]}}  {c:<{widths[2]}}  {d}" for a, b, c, d in table]
     lines.insert(1, "-" * max(len(line) for line in lines))
     return "\n".join(lines)
 

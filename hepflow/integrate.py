@@ -100,7 +100,8 @@ class Result:
             else:
                 avg_s, chi, q = "(survey)", "", ""
             tag = " " if it.counted else "s"
-            lines.append(f"{it.index:>3d}{tag}  {it.estimate!s:<15} {avg_s:<15} {chi:>8} {q:>8}")
+            row = f"{it.index:>3d}{tag}  {it.estimate!s:<15} {avg_s:<15} {chi:>8} {q:>8}"
+            lines.append(row.rstrip())
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -146,7 +147,7 @@ def evaluate(
     offending point).
     """
     n = len(points)
-    step = n if not batch_size else max(1, int(batch_size))
+    step = max(1, n if not batch_size else int(batch_size))
     chunks = [_call(integrand, points.x[i : i + step], name) for i in range(0, n, step)]
     f = torch.cat(chunks) if len(chunks) != 1 else chunks[0]
     bad = ~torch.isfinite(f)
@@ -203,7 +204,7 @@ def integrate(
     ``survey_iterations`` of ``survey_evals`` points adapt the sampler first (kept in the
     average only if ``discard_survey`` is false); then ``iterations`` of ``evals`` points are
     combined, adapting after each if ``adapt_refine``. Randomness comes from ``generator``, or
-    from a new one seeded with ``seed`` on ``device``.
+    from a new one seeded with ``seed`` on ``device`` (``seed=None``: a fresh random seed).
     """
     _check_positive("iterations", iterations, allow_zero=False)
     _check_positive("evals", evals, allow_zero=False)
@@ -218,7 +219,10 @@ def integrate(
     device = torch.device(device)
     if generator is None:
         generator = torch.Generator(device=device)
-        generator.manual_seed(0 if seed is None else int(seed))
+        if seed is None:
+            generator.seed()  # fresh entropy: not reproducible, by request
+        else:
+            generator.manual_seed(int(seed))
     plan = [("survey", survey_evals or evals)] * survey_iterations + [
         ("refine", evals)
     ] * iterations

@@ -138,9 +138,6 @@ class Registry:
         for ep in sorted(
             importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name
         ):
-            if ep.name in seen:  # the same distribution visible twice on sys.path
-                continue
-            seen.add(ep.name)
             dist = getattr(ep, "dist", None)
             info = PluginInfo(
                 name=ep.name,
@@ -148,6 +145,15 @@ class Registry:
                 version=dist.version if dist is not None else None,
                 module=ep.value,
             )
+            if ep.name in seen:  # two distributions claim one plugin name: neither silently
+                first = self._plugins[ep.name]
+                self._mark_broken(
+                    info,
+                    f"plugin name {ep.name!r} is also registered by {first.distribution} "
+                    f"({first.module}); uninstall one of them or disable it with {DISABLE_ENV}",
+                )
+                continue
+            seen.add(ep.name)
             if ep.name in self.disabled:
                 info.disabled = True
                 self._plugins[ep.name] = info
@@ -176,6 +182,8 @@ class Registry:
         try:
             self.pm.register(plugin, name=info.name)
         except (pluggy.PluginValidationError, ValueError) as exc:
+            if self.pm.get_plugin(info.name) is plugin:  # pluggy < 1.7 leaves it half-registered
+                self.pm.unregister(plugin)
             return self._mark_broken(info, f"invalid hook implementation: {exc}")
         try:
             self.pm.check_pending()
@@ -297,7 +305,9 @@ class Registry:
             listing = ", ".join(_describe_option(k, v) for k, v in accepted.items()) or "none"
             hints = [difflib.get_close_matches(u, list(accepted), n=1) for u in unknown]
             hint = "".join(
-                f" Did you mean {h[0]!r} for {u!r}?" for u, h in zip(unknown, hints, strict=False) if h
+                f" Did you mean {h[0]!r} for {u!r}?"
+                for u, h in zip(unknown, hints, strict=False)
+                if h
             )
             raise ComponentError(
                 f"{origin}: unknown option{'s' if len(unknown) > 1 else ''} "

@@ -135,7 +135,9 @@ def integrate_card(
         name=card.integrand.name,
     )
     if save_sampler is not None:
-        _atomic_write(Path(save_sampler), lambda p: torch.save(sampler.state_dict(), p), overwrite=True)
+        _atomic_write(
+            Path(save_sampler), lambda p: torch.save(sampler.state_dict(), p), overwrite=True
+        )
     return result, integrand, sampler
 
 
@@ -191,7 +193,11 @@ def run_pipeline(
         "versions": _versions(registry),
         "card": card.as_dict(),
     }
-    _atomic_write(summary_path, lambda p: Path(p).write_text(json.dumps(summary, indent=2, default=str)), overwrite=True)
+    _atomic_write(
+        summary_path,
+        lambda p: Path(p).write_text(json.dumps(summary, indent=2, default=str)),
+        overwrite=True,
+    )
     summary["summary_path"] = str(summary_path)
     registry.hook.hepflow_run_finished(summary=MappingProxyType(summary), context=context)
     return summary
@@ -263,7 +269,9 @@ def _load_state(path: str | os.PathLike) -> dict[str, Any]:
     try:
         return torch.load(path, map_location="cpu", weights_only=False)
     except FileNotFoundError as exc:
-        raise HepflowError(f"sampler state {str(path)!r} does not exist; train first with --save-sampler") from exc
+        raise HepflowError(
+            f"sampler state {str(path)!r} does not exist; train first with --save-sampler"
+        ) from exc
 
 
 def _atomic_write(target: Path, write, *, overwrite: bool) -> None:

@@ -15,6 +15,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
+import numpy as np
 import torch
 
 from .errors import HepflowError
@@ -92,7 +93,7 @@ class WeightAccumulator:
 
     @property
     def n_evals(self) -> int:
-        """Points accumulated (not counting dropped ones)."""
+        """Points accumulated (dropped ones included: they were added as zeros)."""
         return self._n
 
     def add(self, weights: torch.Tensor, stratum: torch.Tensor | None = None) -> None:
@@ -211,7 +212,10 @@ def combine(estimates: Sequence[Estimate]) -> Combined:
     exact = [e for e in estimates if e.variance == 0.0]
     if exact:
         mean = sum(e.mean for e in exact) / len(exact)
-        return Combined(mean=mean, variance=0.0, n_evals=n_evals, chi2=0.0, dof=0, q=1.0)
+        agree = all(math.isclose(e.mean, mean, rel_tol=1e-12, abs_tol=0.0) for e in exact)
+        dof = len(exact) - 1
+        chi2, q = (0.0, 1.0) if agree else (math.inf, 0.0)  # exact values that disagree
+        return Combined(mean=mean, variance=0.0, n_evals=n_evals, chi2=chi2, dof=dof, q=q)
     inv = [1.0 / e.variance for e in estimates]
     norm = sum(inv)
     mean = sum(wi * e.mean for wi, e in zip(inv, estimates, strict=False)) / norm
@@ -243,12 +247,15 @@ def max_weight_quantile(weights: torch.Tensor, quantile: float) -> float:
         raise HepflowError("no non-zero weights to estimate a maximum weight from")
     if quantile == 1.0:
         return float(w.max())
-    return float(torch.quantile(w.cpu(), quantile))
+    # numpy, not torch.quantile: the latter refuses more than 2**24 elements (a real run's size)
+    return float(np.quantile(w.cpu().numpy(), quantile))
 
 
 def unweighting_efficiency(weights: torch.Tensor, max_weight: float | None = None) -> float:
     """Expected acceptance of hit-or-miss unweighting, <|w|> / w_max (w_max = max |w| if None)."""
     w = weights.detach().to(torch.float64).abs().reshape(-1)
+    if w.numel() == 0:
+        raise HepflowError("no weights to estimate an unweighting efficiency from")
     w_max = float(w.max()) if max_weight is None else float(max_weight)
     if w_max <= 0:
         return 0.0
@@ -260,14 +267,17 @@ def format_uncertainty(mean: float, sdev: float) -> str:
     if not (math.isfinite(mean) and math.isfinite(sdev)):
         return f"{mean:g} +- {sdev:g}"
     exponent = 0
-    if mean != 0 and (abs(mean) >= 1e5 or abs(mean) < 1e-3):
-        exponent = math.floor(math.log10(abs(mean)))
+    size = abs(mean) if mean != 0 else sdev
+    if size != 0 and (size >= 1e5 or size < 1e-3):
+        exponent = math.floor(math.log10(size))
     scale = 10.0**exponent
     m, s = mean / scale, sdev / scale
     if s <= 0:
         body = f"{m:.6g}(0)"
     else:
         decimals = max(0, 1 - math.floor(math.log10(s)))
+        if decimals and round(s * 10**decimals) >= 100:  # 0.0996 -> (10), not (100)
+            decimals -= 1
         body = f"{m:.{decimals}f}({round(s * 10**decimals):d})" if decimals else f"{m:.0f}({s:.0f})"
     return body if exponent == 0 else f"{body}e{exponent:+03d}"
 

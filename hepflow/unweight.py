@@ -120,7 +120,10 @@ def generate_events(
             eff = max(stats.efficiency, 1e-4) if stats.n_tried else 0.1
             n_try = int(min(max(want / eff * 1.1, 100), max(chunk_size, 1) * 100))
         batch, _ = evaluate(
-            integrand, sampler.sample(n_try, generator), nan_policy=nan_policy, batch_size=batch_size
+            integrand,
+            sampler.sample(n_try, generator),
+            nan_policy=nan_policy,
+            batch_size=batch_size,
         )
         w = batch.weights
         acc.add(w)

@@ -33,7 +33,9 @@ class Resonance:
     def __init__(self, device: str = "cpu") -> None:
         self.lo, self.hi = MASS - 10 * WIDTH, MASS + 10 * WIDTH
         g = WIDTH / 2
-        self.reference = (math.atan((self.hi - MASS) / g) - math.atan((self.lo - MASS) / g)) / math.pi
+        self.reference = (
+            math.atan((self.hi - MASS) / g) - math.atan((self.lo - MASS) / g)
+        ) / math.pi
 
     def _mass(self, x):
         return self.lo + (self.hi - self.lo) * x[:, 0]
@@ -121,7 +123,13 @@ def make_plugin(log: list):
     def hepflow_run_finished(summary, context):
         log.append(("finished", summary["generation"]["n_events"]))
 
-    for fn in (hepflow_integrands, hepflow_writers, hepflow_configure, hepflow_process_events, hepflow_run_finished):
+    for fn in (
+        hepflow_integrands,
+        hepflow_writers,
+        hepflow_configure,
+        hepflow_process_events,
+        hepflow_run_finished,
+    ):
         setattr(plugin, fn.__name__, fn)
     return plugin
 
@@ -195,7 +203,7 @@ def test_existing_output_is_refused_and_left_untouched(tmp_path, registry_and_lo
     registry, _ = registry_and_log
     target = tmp_path / "events.jsonl"
     target.write_text("precious\n")
-    with pytest.raises(hepflow.OutputExistsError, match="events.jsonl' exists"):
+    with pytest.raises(hepflow.OutputExistsError, match=r"events\.jsonl' exists"):
         run_pipeline(card_for(tmp_path), registry=registry)
     assert target.read_text() == "precious\n"
 
