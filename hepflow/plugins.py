@@ -145,8 +145,9 @@ class Registry:
                 version=dist.version if dist is not None else None,
                 module=ep.value,
             )
-            if ep.name in seen:  # two distributions claim one plugin name: neither silently
+            if ep.name in seen:  # two distributions claim one plugin name: not silently
                 first = self._plugins[ep.name]
+                info.name = f"{ep.name} ({info.distribution})"
                 self._mark_broken(
                     info,
                     f"plugin name {ep.name!r} is also registered by {first.distribution} "

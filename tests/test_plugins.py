@@ -474,3 +474,16 @@ def test_module_level_create_builds_the_uniform_sampler(fresh_registry):
     assert torch.equal(points.q, torch.ones(7, dtype=torch.float64))
     with pytest.raises(ComponentError, match="unknown option 'dimension'"):
         hepflow.create("sampler", "uniform", dimension=3)
+
+
+def test_two_distributions_claiming_one_plugin_name_is_reported(site):
+    site.install("hepflow-clash-a", {"clash": "hf_test_clash_a"}, {"hf_test_clash_a": GOOD})
+    site.install("hepflow-clash-b", {"clash": "hf_test_clash_b"}, {"hf_test_clash_b": GOOD})
+    reg, warned = load()
+    info = plugin_info(reg)
+    assert info["clash"].status == "ok"
+    (loser,) = [p for name, p in info.items() if name.startswith("clash (")]
+    assert loser.status == "broken"
+    assert "also registered by hepflow-clash-" in loser.error and "uninstall one" in loser.error
+    assert any("also registered by" in w for w in warned)
+    assert reg.lookup("integrand", "parabola").plugin == "clash"
