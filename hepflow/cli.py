@@ -209,6 +209,11 @@ def _integrate_card(
                 f"--{key.replace('_', '-')}: neither integrand {integrand.name!r} nor sampler "
                 f"{sampler.name!r} takes option {key!r}; see `hepflow plugins`, or use -I/-S"
             )
+        if takes_i and takes_s:
+            raise HepflowError(
+                f"--{key.replace('_', '-')}: both integrand {integrand.name!r} and sampler "
+                f"{sampler.name!r} take option {key!r}; say which with -I {key}=... or -S {key}=..."
+            )
         (i_opts if takes_i else s_opts)[key] = value
     plan = card.integration
     changes = {

@@ -73,9 +73,18 @@ def test_defaults_when_only_integrand_given():
     [
         (("evals = 20000", "evals = -5"), "[integration] evals = -5: must be a positive integer"),
         (("evals = 20000", 'evals = "many"'), "[integration] evals = 'many': must be a positive"),
-        (("iterations = 5", "iterations = 5\nitrations = 3"), "[integration] itrations = 3: unknown key; allowed: iterations"),
-        (('mode = "weighted"', 'mode = "hits"'), "[generation] mode = 'hits': must be one of 'unweighted', 'weighted'"),
-        (('device = "cpu"', 'device = "tpu"'), "device = 'tpu': must be 'cpu', 'cuda', 'cuda:N' or 'auto'"),
+        (
+            ("iterations = 5", "iterations = 5\nitrations = 3"),
+            "[integration] itrations = 3: unknown key; allowed: iterations",
+        ),
+        (
+            ('mode = "weighted"', 'mode = "hits"'),
+            "[generation] mode = 'hits': must be one of 'unweighted', 'weighted'",
+        ),
+        (
+            ('device = "cpu"', 'device = "tpu"'),
+            "device = 'tpu': must be 'cpu', 'cuda', 'cuda:N' or 'auto'",
+        ),
         (("seed = 7", "seed = 7.5"), "seed = 7.5: must be a non-negative integer"),
         (("seed = 7", "seed = 7\nsede = 1"), "sede = 1: is not a run-card key; allowed:"),
         (('name = "camel"\n', ""), "[integrand] needs name"),
@@ -94,7 +103,9 @@ def test_errors_name_file_key_value_and_allowed(tmp_path, edit, expected):
 
 
 def test_events_without_outputs_is_an_error():
-    with pytest.raises(CardError, match=r"\[generation\] events = 10: asks for events but no \[\[output\]\]"):
+    with pytest.raises(
+        CardError, match=r"\[generation\] events = 10: asks for events but no \[\[output\]\]"
+    ):
         parse_card({"integrand": "camel", "generation": {"events": 10}}, source="c.toml")
 
 
