@@ -178,8 +178,9 @@ def _stratified_sum(w: torch.Tensor, stratum: torch.Tensor) -> float:
     s = stratum.reshape(-1).to(device=w.device, dtype=torch.int64)
     if s.shape != w.shape:
         raise HepflowError(f"stratum labels have shape {tuple(s.shape)}, weights {tuple(w.shape)}")
-    _, s = torch.unique(s, return_inverse=True)
-    k = int(s.max()) + 1
+    if int(s.min()) < 0 or int(s.max()) >= 4 * s.numel():  # sparse labels: compact them
+        _, s = torch.unique(s, return_inverse=True)
+    k = int(s.max()) + 1  # empty strata get count 0 and drop out below
     counts = torch.zeros(k, dtype=torch.float64, device=w.device).index_add_(
         0, s, torch.ones_like(w)
     )
