@@ -28,7 +28,8 @@ class Integrand(Protocol):
 
     Optional attributes a sampler or the pipeline uses when present:
 
-    - ``reference: float``: the exact integral, where known (toys; tests and benchmarks).
+    - ``reference: float``: the exact integral, where known (toys; tests and benchmarks), and
+      ``reference_error: float`` where that value comes from a quadrature of stated precision.
     - ``channels: Sequence[Channel-like]``: one entry per phase-space mapping, each with a
       ``prior`` weight, for multi-channel sampling; the integrand then also accepts
       ``__call__(x, channel=k)``.
