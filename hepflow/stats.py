@@ -181,14 +181,11 @@ def _stratified_sum(w: torch.Tensor, stratum: torch.Tensor) -> float:
     if int(s.min()) < 0 or int(s.max()) >= 4 * s.numel():  # sparse labels: compact them
         _, s = torch.unique(s, return_inverse=True)
     k = int(s.max()) + 1  # empty strata get count 0 and drop out below
-    counts = torch.zeros(k, dtype=torch.float64, device=w.device).index_add_(
-        0, s, torch.ones_like(w)
-    )
-    sums = torch.zeros(k, dtype=torch.float64, device=w.device).index_add_(0, s, w)
-    means = sums / counts
-    m2 = torch.zeros(k, dtype=torch.float64, device=w.device).index_add_(0, s, (w - means[s]) ** 2)
-    many = counts > 1
-    return float((m2[many] * counts[many] / (counts[many] - 1)).sum())
+    counts = torch.bincount(s, minlength=k).to(w.dtype)
+    means = torch.bincount(s, weights=w, minlength=k) / counts.clamp_min(1)
+    dev = w - means[s]
+    m2 = torch.bincount(s, weights=dev * dev, minlength=k)
+    return float(torch.where(counts > 1, m2 * counts / (counts - 1).clamp_min(1), 0.0).sum())
 
 
 def q_value(chi2: float, dof: int) -> float:
