@@ -108,13 +108,18 @@ class WeightAccumulator:
             raise HepflowError(
                 "WeightAccumulator: cannot mix stratified and plain chunks in one estimate"
             )
+        # one-pass reductions without n-sized temporaries: at 1e6 points per iteration these
+        # run several times faster than the textbook expressions (see BENCHMARKS.md)
         mean = float(w.mean())
-        m2 = float(((w - mean) ** 2).sum())
         if stratified:
+            m2 = 0.0  # the stratified variance replaces the plain one
             self._strat_s += _stratified_sum(w, stratum)
+        else:
+            m2 = float(torch.var(w, correction=0)) * n
         self._chan_update(n, mean, m2)
-        self.n_nonzero += int((w != 0).sum())
-        self.max_abs_weight = max(self.max_abs_weight, float(w.abs().max()))
+        self.n_nonzero += int(torch.count_nonzero(w))
+        lo, hi = torch.aminmax(w)
+        self.max_abs_weight = max(self.max_abs_weight, -float(lo), float(hi))
 
     def count_dropped(self, n: int) -> None:
         """Record points removed by the user's drop policy (non-finite integrand values)."""
@@ -181,10 +186,15 @@ def _stratified_sum(w: torch.Tensor, stratum: torch.Tensor) -> float:
     if int(s.min()) < 0 or int(s.max()) >= 4 * s.numel():  # sparse labels: compact them
         _, s = torch.unique(s, return_inverse=True)
     k = int(s.max()) + 1  # empty strata get count 0 and drop out below
+    # Shift by the overall mean, then one pass of per-stratum sums and sums of squares. The
+    # round-off in s_h^2 is ~1e-16 of <w>^2, negligible unless a stratum's relative spread is
+    # below ~1e-6 (then it is floored at 0, as vegas does); a second pass with a gather per
+    # point would cost twice as much at 1e6 points.
+    d = w - w.mean()
     counts = torch.bincount(s, minlength=k).to(w.dtype)
-    means = torch.bincount(s, weights=w, minlength=k) / counts.clamp_min(1)
-    dev = w - means[s]
-    m2 = torch.bincount(s, weights=dev * dev, minlength=k)
+    sums = torch.bincount(s, weights=d, minlength=k)
+    sumsq = torch.bincount(s, weights=d * d, minlength=k)
+    m2 = (sumsq - sums * sums / counts.clamp_min(1)).clamp_min(0.0)
     return float(torch.where(counts > 1, m2 * counts / (counts - 1).clamp_min(1), 0.0).sum())
 
 
