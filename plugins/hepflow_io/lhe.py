@@ -73,27 +73,44 @@ import shutil
 import warnings
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping, Sequence
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import quoteattr
 
 import numpy as np
-import pylhe
 
 import hepflow
 
 from ._common import AtomicWriter, batch_to_numpy, numpy_to_batch
 
+if TYPE_CHECKING:
+    import pylhe
+
 __all__ = ["LheReader", "LheWriter"]
 
-# pylhe's formats with every float as repr (full precision) for the <init> block.
-_FULL_PRECISION = pylhe.LHEXMLFormat(
-    initinfo=(
-        " {beamA:d} {beamB:d} {energyA!r} {energyB!r} {PDFgroupA:d} {PDFgroupB:d} "
-        "{PDFsetA:d} {PDFsetB:d} {weightingStrategy:d} {numProcesses:d}"
-    ),
-    procinfo=" {xSection!r} {error!r} {unitWeight!r} {procId:d}",
-)
+
+@cache
+def _pylhe():
+    """pylhe, imported on first use: it pulls in vector and sympy (about a second), which
+    every `hepflow` command would otherwise pay at plugin discovery."""
+    import pylhe
+
+    return pylhe
+
+
+@cache
+def _full_precision():
+    """pylhe's formats with every float as repr (full precision) for the <init> block."""
+    return _pylhe().LHEXMLFormat(
+        initinfo=(
+            " {beamA:d} {beamB:d} {energyA!r} {energyB!r} {PDFgroupA:d} {PDFgroupB:d} "
+            "{PDFsetA:d} {PDFsetB:d} {weightingStrategy:d} {numProcesses:d}"
+        ),
+        procinfo=" {xSection!r} {error!r} {unitWeight!r} {procId:d}",
+    )
+
+
 _LHE_EXTRAS = ("process_id", "scale", "alpha_qed", "alpha_s")
 _CARD_TAG = "hepflow_card"
 _RUN_TAG = "hepflow_run"
@@ -258,8 +275,8 @@ class LheWriter(AtomicWriter):
     def _finish(self, summary: dict[str, Any]) -> None:
         self._body.close()
         self._body = None
-        header = self._header(summary).tolhe(lheformat=_FULL_PRECISION).rstrip("\n")
-        init = self._init(summary).tolhe(lheformat=_FULL_PRECISION)
+        header = self._header(summary).tolhe(lheformat=_full_precision()).rstrip("\n")
+        init = self._init(summary).tolhe(lheformat=_full_precision())
         head = f'<LesHouchesEvents version="3.0">\n{header}\n{init}\n'
         with open(self.tmp_path, "wb") as raw, open(self.body_path, "rb") as body:
             # mtime=0 and the final name in the gzip header: the same events give the same bytes
@@ -303,13 +320,13 @@ class LheWriter(AtomicWriter):
         )
         entries = []
         if self._variation_ids:
-            group = pylhe.LHEInitRWGTWeightGroup(
+            group = _pylhe().LHEInitRWGTWeightGroup(
                 name="hepflow",
-                weights=[pylhe.LHEInitRWGTWeight(id=k, name=k) for k in self._variation_ids],
+                weights=[_pylhe().LHEInitRWGTWeight(id=k, name=k) for k in self._variation_ids],
             )
             entries.append(group)
-        return pylhe.LHEHeader(
-            initrwgt=pylhe.LHEInitRWGT(entries=entries), extra_elements=[card, run]
+        return _pylhe().LHEHeader(
+            initrwgt=_pylhe().LHEInitRWGT(entries=entries), extra_elements=[card, run]
         )
 
     def _init(self, summary: dict[str, Any]) -> pylhe.LHEInit:
@@ -323,7 +340,7 @@ class LheWriter(AtomicWriter):
         for p, (sum_w, max_w, _) in sorted(processes.items()):
             share = 1.0 if len(processes) == 1 else (sum_w / total if total else math.nan)
             procs.append(
-                pylhe.LHEProcInfo(
+                _pylhe().LHEProcInfo(
                     xSection=float(sigma * share),
                     error=float(abs(error * share)),
                     unitWeight=float(max_w),
@@ -337,7 +354,7 @@ class LheWriter(AtomicWriter):
                 "first event has no two incoming particles); set beam_energy in the [[output]] "
                 "table"
             )
-        info = pylhe.LHEInitInfo(
+        info = _pylhe().LHEInitInfo(
             beamA=self.beam_pdg[0],
             beamB=self.beam_pdg[1],
             energyA=float(energies[0]),
@@ -349,10 +366,10 @@ class LheWriter(AtomicWriter):
             weightingStrategy=strategy,
             numProcesses=len(procs),
         )
-        gen = pylhe.LHEGenerator(
+        gen = _pylhe().LHEGenerator(
             name="hepflow", version=hepflow.__version__, description="hepflow event generation"
         )
-        return pylhe.LHEInit(initInfo=info, procInfo=procs, generators=[gen])
+        return _pylhe().LHEInit(initInfo=info, procInfo=procs, generators=[gen])
 
 
 # -- reader ------------------------------------------------------------------------------------
@@ -400,7 +417,7 @@ class LheReader:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                lhef = pylhe.LHEFile.fromfile(self.path, with_attributes=True, generator=True)
+                lhef = _pylhe().LHEFile.fromfile(self.path, with_attributes=True, generator=True)
             except (ValueError, EOFError, OSError, AttributeError) as exc:
                 self._fail("in the header or <init>", caught, 0)
                 raise hepflow.HepflowError(
