@@ -103,7 +103,9 @@ class EventWriter(Protocol):
 
     The ``summary`` given to ``close`` holds ``cross_section`` ({"value", "error", "unit"}),
     ``max_weight`` (None for weighted events), ``generation`` (``GenerationStats.as_dict()``:
-    n_events, n_tried, efficiency, overweights) and ``card`` (the run card as plain data).
+    n_events, n_tried, efficiency, overweights), ``card`` (the run card as plain data) and
+    ``interrupted`` (True when Ctrl-C stopped generation early: the pipeline then still closes
+    the writer, so the file is valid and holds the events written so far).
     """
 
     def __enter__(self) -> EventWriter: ...

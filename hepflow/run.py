@@ -179,7 +179,9 @@ def run_pipeline(
     gen_stats = GenerationStats()
     t1 = time.perf_counter()
     if card.generation.events:
-        _generate(card, context, integrand, sampler, result, targets, gen_stats)
+        interrupted = _generate(card, context, integrand, sampler, result, targets, gen_stats)
+    else:
+        interrupted = False
     t_generate = time.perf_counter() - t1
 
     summary = {
@@ -187,6 +189,7 @@ def run_pipeline(
         "integration": result.to_dict(),
         "generation": gen_stats.as_dict() if card.generation.events else None,
         "outputs": [str(t) for t in targets],
+        "interrupted": interrupted,
         "timings_s": {"integration": t_integrate, "generation": t_generate},
         "device": str(device),
         "seed": card.seed,
@@ -199,11 +202,16 @@ def run_pipeline(
         overwrite=True,
     )
     summary["summary_path"] = str(summary_path)
+    if interrupted:  # files and summary are complete for the events so far; now stop
+        raise KeyboardInterrupt
     registry.hook.hepflow_run_finished(summary=MappingProxyType(summary), context=context)
     return summary
 
 
-def _generate(card, context, integrand, sampler, result, targets, stats) -> None:
+def _generate(card, context, integrand, sampler, result, targets, stats) -> bool:
+    """Stream events to every writer; returns True if Ctrl-C cut the run short (the writers
+    are then closed normally, holding the events written so far). Any other exception
+    removes the partial outputs."""
     gen = card.generation
     plan = card.integration
     generator = _generator(context.device, child_seeds(card.seed, 2)[1])
@@ -230,7 +238,7 @@ def _generate(card, context, integrand, sampler, result, targets, stats) -> None
                 where=f"{card.source}: [[output]] {spec.writer}",
             )
             writers.append(stack.enter_context(writer))
-        for events in generate_events(
+        chunks = generate_events(
             integrand,
             sampler,
             gen.events,
@@ -243,13 +251,24 @@ def _generate(card, context, integrand, sampler, result, targets, stats) -> None
             nan_policy=plan.nan_policy,
             batch_size=plan.batch_size,
             stats=stats,
-        ):
-            events = context.registry.process_events(events, context)
-            for writer in writers:
-                writer.write(events)
-        closing = {**header, "generation": stats.as_dict(), "card": card.as_dict()}
+        )
+        interrupted = False
+        try:
+            for events in chunks:
+                events = context.registry.process_events(events, context)
+                for writer in writers:
+                    writer.write(events)
+        except KeyboardInterrupt:
+            interrupted = True
+        closing = {
+            **header,
+            "generation": stats.as_dict(),
+            "card": card.as_dict(),
+            "interrupted": interrupted,
+        }
         for writer in writers:
             writer.close(closing)
+    return interrupted
 
 
 def _cross_section(result: Result, integrand: Any) -> dict[str, Any]:

@@ -259,3 +259,27 @@ def test_cuda_without_cuda_is_a_clear_error():
         with pytest.raises(hepflow.HepflowError, match="use --device cpu"):
             resolve_device("cuda")
     assert resolve_device("auto").type in ("cpu", "cuda")
+
+
+def test_ctrl_c_leaves_closed_files_and_a_summary_that_says_so(tmp_path):
+    log: list = []
+    registry = Registry(entry_points=True)
+    registry.register(make_plugin(log), "physics")
+    impatient = types.SimpleNamespace()
+
+    @hepflow.hookimpl(trylast=True)
+    def hepflow_process_events(events):
+        if sum(1 for k, _ in log if k == "cut") > 1:
+            raise KeyboardInterrupt
+
+    impatient.hepflow_process_events = hepflow_process_events
+    registry.register(impatient, "impatient")
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(card_for(tmp_path), registry=registry)
+    lines = (tmp_path / "events.jsonl").read_text().splitlines()
+    assert json.loads(lines[-1])["summary"]["value"] > 0  # closed with its trailer
+    assert 0 < len(lines) - 1 < 500  # the first chunk's events, not all of them
+    summary = json.loads((tmp_path / "hepflow_summary.json").read_text())
+    assert summary["interrupted"] is True
+    assert not list(tmp_path.glob("*.tmp"))
+    assert ("finished", 500) not in log
