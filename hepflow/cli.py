@@ -111,6 +111,15 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", parents=[common], help="run the whole pipeline from a card")
     p.add_argument("card", help="TOML run card")
     p.add_argument("--overwrite", action="store_true", help="replace existing outputs")
+    p.add_argument(
+        "--executor", choices=["local", "dask"], default="local", help="where events are generated"
+    )
+    p.add_argument(
+        "--scheduler", metavar="ADDR", help="existing Dask scheduler (default: a LocalCluster)"
+    )
+    p.add_argument(
+        "--workers", type=int, default=2, help="shards (and LocalCluster workers) for dask"
+    )
     p.set_defaults(func=_cmd_run)
     return parser
 
@@ -308,6 +317,9 @@ def _cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         progress=not (args.quiet or args.json),
         sampler_state=args.sampler_state,
         save_sampler=args.save_sampler,
+        executor=args.executor,
+        scheduler=args.scheduler,
+        workers=args.workers,
     )
     if args.json:
         print(json.dumps(summary, indent=2, default=str))

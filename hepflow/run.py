@@ -148,16 +148,31 @@ def run_pipeline(
     progress: bool = False,
     sampler_state: str | os.PathLike | None = None,
     save_sampler: str | os.PathLike | None = None,
+    executor: str = "local",
+    scheduler: str | None = None,
+    workers: int = 2,
 ) -> dict[str, Any]:
-    """The whole job: integrate, generate events into every output, write the summary."""
+    """The whole job: integrate, generate events into every output, write the summary.
+
+    ``executor="dask"`` generates in shards on a Dask cluster (a new LocalCluster of
+    ``workers`` processes, or the one at ``scheduler``): each shard gets the adapted sampler's
+    state and an independent random stream, and writes its own files (``NAME.shardK.EXT``).
+    """
+    if executor not in ("local", "dask"):
+        raise HepflowError(f"executor must be 'local' or 'dask', got {executor!r}")
     registry = registry or get_registry()
     device = resolve_device(card.device)
     out_dir = Path(card.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     summary_path = out_dir / SUMMARY_NAME
+    n_shards = 1 if executor == "local" else max(1, int(workers))
     targets = [out_dir / spec.path for spec in card.outputs]
+    shard_targets = [
+        [t if n_shards == 1 else shard_path(t, k, n_shards) for t in targets]
+        for k in range(n_shards)
+    ]
     if not card.overwrite:
-        for target in [*targets, summary_path]:
+        for target in [*(t for ts in shard_targets for t in ts), summary_path]:
             if target.exists():
                 raise OutputExistsError(
                     f"output {str(target)!r} exists; remove it, choose another path, or set "
@@ -176,19 +191,35 @@ def run_pipeline(
     )
     t_integrate = time.perf_counter() - t0
 
-    gen_stats = GenerationStats()
     t1 = time.perf_counter()
+    generation, shards, interrupted, failures = None, [], False, []
     if card.generation.events:
-        interrupted = _generate(card, context, integrand, sampler, result, targets, gen_stats)
-    else:
-        interrupted = False
+        header = _run_info(card, context, integrand, sampler, result)
+        if executor == "local":
+            stats, interrupted = _stream_events(
+                card, context, integrand, sampler, header, targets,
+                _generator(device, child_seeds(card.seed, 2)[1]), card.generation.events,
+            )  # fmt: skip
+            shards = [_shard_record(0, card.seed, targets, stats, interrupted)]
+        else:
+            from .dask_executor import run_shards
+
+            tasks = _shard_tasks(card, sampler.state_dict(), header, shard_targets)
+            done, failures = run_shards(tasks, scheduler=scheduler, workers=workers)
+            shards = done
+            stats = _merge_stats(r["stats"] for r in done)
+            interrupted = any(r["interrupted"] for r in done)
+        generation = stats.as_dict()
     t_generate = time.perf_counter() - t1
 
     summary = {
         "cross_section": _cross_section(result, integrand),
         "integration": result.to_dict(),
-        "generation": gen_stats.as_dict() if card.generation.events else None,
-        "outputs": [str(t) for t in targets],
+        "generation": generation,
+        "outputs": [p for shard in shards for p in shard["outputs"]],
+        "executor": executor,
+        "shards": [{k: v for k, v in r.items() if k != "stats"} for r in shards],
+        "failed_shards": failures,
         "interrupted": interrupted,
         "timings_s": {"integration": t_integrate, "generation": t_generate},
         "device": str(device),
@@ -202,31 +233,119 @@ def run_pipeline(
         overwrite=True,
     )
     summary["summary_path"] = str(summary_path)
+    if failures:
+        kept = ", ".join(summary["outputs"]) or "none"
+        raise HepflowError(
+            f"{len(failures)} of {n_shards} shards failed ({failures[0]['error']}); the other "
+            f"shards' files are complete ({kept}) and {summary_path} lists them"
+        )
     if interrupted:  # files and summary are complete for the events so far; now stop
         raise KeyboardInterrupt
     registry.hook.hepflow_run_finished(summary=MappingProxyType(summary), context=context)
     return summary
 
 
-def _generate(card, context, integrand, sampler, result, targets, stats) -> bool:
-    """Stream events to every writer; returns True if Ctrl-C cut the run short (the writers
-    are then closed normally, holding the events written so far). Any other exception
-    removes the partial outputs."""
-    gen = card.generation
-    plan = card.integration
-    generator = _generator(context.device, child_seeds(card.seed, 2)[1])
-    w_max = None
+def shard_path(path: Path, index: int, n_shards: int) -> Path:
+    """events.lhe.gz -> events.shard03.lhe.gz: one file per shard, the format suffix kept."""
+    stem, dot, suffixes = path.name.partition(".")
+    return path.with_name(f"{stem}.shard{index:0{len(str(n_shards - 1))}d}{dot}{suffixes}")
+
+
+def shard_seeds(seed: int, n: int) -> list[int]:
+    """Independent seeds for n generation shards, from the run seed's generation branch."""
+    branch = np.random.SeedSequence(seed).spawn(2)[1]
+    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in branch.spawn(n)]
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    """Everything a worker needs to generate one shard: plain data, pickled to the worker."""
+
+    card: RunCard
+    sampler_state: dict[str, Any]
+    run_info: dict[str, Any]
+    targets: tuple[str, ...]
+    seed: int
+    n_events: int
+    index: int
+
+
+def generate_shard(task: ShardTask) -> dict[str, Any]:
+    """Run on a worker: rebuild the components from installed plugins, restore the sampler,
+    stream this shard's events to its own files."""
+    card = task.card
+    registry = get_registry()
+    device = resolve_device(card.device)
+    integrand, sampler = build_components(card, registry, device)
+    sampler.load_state_dict(task.sampler_state)
+    context = RunContext(card, task.seed, device, Path(card.output_dir), registry)
+    registry.hook.hepflow_configure(config=MappingProxyType(card.as_dict()), context=context)
+    targets = [Path(t) for t in task.targets]
+    stats, interrupted = _stream_events(
+        card, context, integrand, sampler, task.run_info, targets,
+        _generator(device, task.seed), task.n_events,
+    )  # fmt: skip
+    return _shard_record(task.index, task.seed, targets, stats, interrupted)
+
+
+def _shard_tasks(card, state, header, shard_targets) -> list[ShardTask]:
+    n = len(shard_targets)
+    counts = [card.generation.events // n + (k < card.generation.events % n) for k in range(n)]
+    state = {k: (v.cpu() if isinstance(v, torch.Tensor) else v) for k, v in state.items()}
+    return [
+        ShardTask(card, state, header, tuple(map(str, ts)), seed, count, k)
+        for k, (ts, seed, count) in enumerate(
+            zip(shard_targets, shard_seeds(card.seed, n), counts, strict=True)
+        )
+    ]
+
+
+def _shard_record(index, seed, targets, stats, interrupted) -> dict[str, Any]:
+    return {
+        "index": index,
+        "seed": seed,
+        "outputs": [str(t) for t in targets],
+        "n_events": stats.n_events,
+        "cross_section": stats.as_dict()["cross_section"],
+        "interrupted": interrupted,
+        "stats": stats,
+    }
+
+
+def _merge_stats(all_stats) -> GenerationStats:
+    merged = GenerationStats()
+    for stats in all_stats:
+        merged = merged.merge(stats)
+    return merged
+
+
+def _run_info(card, context, integrand, sampler, result) -> dict[str, Any]:
+    """What writers know before the first event: cross section and maximum weight."""
+    gen, plan = card.generation, card.integration
+    w_max, estimator = None, None
     if gen.mode == "unweighted":
-        w_max, stats.max_weight_estimator = survey_max_weight(
+        w_max, estimator = survey_max_weight(
             integrand,
             sampler,
-            generator,
+            _generator(context.device, child_seeds(card.seed, 3)[2]),
             n=max(plan.evals, 10 * gen.chunk_size),
             quantile=gen.max_weight_quantile,
             nan_policy=plan.nan_policy,
             batch_size=plan.batch_size,
         )
-    header = {"cross_section": _cross_section(result, integrand), "max_weight": w_max}
+    return {
+        "cross_section": _cross_section(result, integrand),
+        "max_weight": w_max,
+        "max_weight_estimator": estimator,
+    }
+
+
+def _stream_events(card, context, integrand, sampler, run_info, targets, generator, n_events):
+    """Stream events to every writer; returns (stats, interrupted). Ctrl-C cuts generation
+    short but the writers are still closed normally, holding the events written so far; any
+    other exception removes the partial outputs."""
+    gen, plan = card.generation, card.integration
+    stats = GenerationStats(max_weight_estimator=run_info["max_weight_estimator"] or "")
     with contextlib.ExitStack() as stack:
         writers = []
         for spec, target in zip(card.outputs, targets, strict=True):
@@ -234,17 +353,17 @@ def _generate(card, context, integrand, sampler, result, targets, stats) -> bool
                 "writer",
                 spec.writer,
                 {**spec.options, "path": str(target)},
-                implicit={"overwrite": card.overwrite, "run_info": header},
+                implicit={"overwrite": card.overwrite, "run_info": run_info},
                 where=f"{card.source}: [[output]] {spec.writer}",
             )
             writers.append(stack.enter_context(writer))
         chunks = generate_events(
             integrand,
             sampler,
-            gen.events,
+            n_events,
             generator,
-            cross_section=result.mean,
-            max_weight=w_max,
+            cross_section=run_info["cross_section"]["value"],
+            max_weight=run_info["max_weight"],
             mode=gen.mode,
             overweight=gen.overweight,
             chunk_size=gen.chunk_size,
@@ -261,14 +380,14 @@ def _generate(card, context, integrand, sampler, result, targets, stats) -> bool
         except KeyboardInterrupt:
             interrupted = True
         closing = {
-            **header,
+            **run_info,
             "generation": stats.as_dict(),
             "card": card.as_dict(),
             "interrupted": interrupted,
         }
         for writer in writers:
             writer.close(closing)
-    return interrupted
+    return stats, interrupted
 
 
 def _cross_section(result: Result, integrand: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ overweight fraction, which is reported).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import torch
@@ -32,13 +32,20 @@ class GenerationStats:
     n_negative: int = 0
     max_weight: float = 0.0
     max_weight_estimator: str = ""
+    # every tried point's f/q: an independent estimate of the cross section, mergeable
+    # across shards
+    weights: WeightAccumulator = field(default_factory=WeightAccumulator)
 
     @property
     def efficiency(self) -> float:
         return self.n_events / self.n_tried if self.n_tried else 0.0
 
     def as_dict(self) -> dict[str, Any]:
+        estimate = self.weights.estimate() if self.weights.n_evals > 1 else None
         return {
+            "cross_section": None
+            if estimate is None
+            else {"value": estimate.mean, "error": estimate.sdev},
             "n_events": self.n_events,
             "n_tried": self.n_tried,
             "unweighting_efficiency": self.efficiency,
@@ -48,6 +55,18 @@ class GenerationStats:
             "max_weight": self.max_weight,
             "max_weight_estimator": self.max_weight_estimator,
         }
+
+    def merge(self, other: GenerationStats) -> GenerationStats:
+        """Both shards' counts, and their weights as one estimate."""
+        return GenerationStats(
+            n_events=self.n_events + other.n_events,
+            n_tried=self.n_tried + other.n_tried,
+            n_overweight=self.n_overweight + other.n_overweight,
+            n_negative=self.n_negative + other.n_negative,
+            max_weight=max(self.max_weight, other.max_weight),
+            max_weight_estimator=self.max_weight_estimator or other.max_weight_estimator,
+            weights=self.weights.merge(other.weights),
+        )
 
 
 def hit_or_miss(
@@ -111,7 +130,6 @@ def generate_events(
         )
     stats = stats if stats is not None else GenerationStats()
     stats.max_weight = max_weight or 0.0
-    acc = WeightAccumulator()
     while stats.n_events < n_events:
         want = n_events - stats.n_events
         if mode == "weighted":
@@ -126,7 +144,7 @@ def generate_events(
             batch_size=batch_size,
         )
         w = batch.weights
-        acc.add(w)
+        stats.weights.add(w)
         stats.n_tried += len(batch)
         if mode == "weighted":
             keep = w != 0  # zero-weight points are no events; the rest carry their share
@@ -134,9 +152,9 @@ def generate_events(
             x = batch.x[keep]
         else:
             accept, ratio = hit_or_miss(w, max_weight, generator)
-            x = batch.x[accept]
-            r = ratio[accept]
-            sign = torch.sign(w[accept])
+            x = batch.x[accept][:want]
+            r = ratio[accept][:want]
+            sign = torch.sign(w[accept][:want])
             over = r > 1
             stats.n_overweight += int(over.sum())
             scale = torch.where(over, r, torch.ones_like(r)) if overweight == "keep" else 1.0

@@ -45,13 +45,17 @@ def massless_volume(n: int, s: float) -> float:
     )
 
 
-def rambo(x: torch.Tensor, sqrt_s: float | torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """RAMBO: n massless momenta in the centre-of-mass frame from x of shape (N, 4n).
+def rambo(
+    x: torch.Tensor, sqrt_s: float, masses: list[float] | tuple[float, ...] | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """RAMBO: n momenta in the centre-of-mass frame from x of shape (N, 4n).
 
     Kleiss, Stirling, Ellis, Comput. Phys. Commun. 40 (1986) 359: isotropic massless vectors
     with energies distributed as q0 exp(-q0) are boosted and scaled to total momentum
-    (sqrt_s, 0, 0, 0). The map is flat: every point has the same weight, the full volume
-    ``massless_volume(n, s)``. Returns momenta (N, n, 4) and weight (N,).
+    (sqrt_s, 0, 0, 0). Massless, the map is flat: every point has the full volume
+    ``massless_volume(n, s)`` as weight. With ``masses``, the momenta are rescaled by the
+    xi that puts them on shell (Newton iteration) and the weight gets the paper's factor
+    xi^(2n-3) prod(|k_i|/E_i) sqrt_s / sum(|k_i|^2/E_i). Returns momenta (N, n, 4), weight (N,).
     """
     if x.ndim != 2 or x.shape[1] % 4 or x.shape[1] < 8:
         raise ValueError(f"rambo takes x of shape (N, 4n) with n >= 2, got {tuple(x.shape)}")
@@ -77,24 +81,57 @@ def rambo(x: torch.Tensor, sqrt_s: float | torch.Tensor) -> tuple[torch.Tensor, 
     p = torch.cat([p0[..., None], pv], dim=-1)
     s = float(sqrt_s) ** 2
     weight = torch.full((n_ev,), massless_volume(n, s), dtype=x.dtype, device=x.device)
-    return p, weight
+    if masses is None or not any(masses):
+        return p, weight
+    return _rambo_masses(p, weight, float(sqrt_s), masses)
+
+
+def _rambo_masses(
+    p: torch.Tensor, weight: torch.Tensor, sqrt_s: float, masses
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Put massless RAMBO momenta on their mass shells, keeping the total (sqrt_s, 0)."""
+    n = p.shape[1]
+    if len(masses) != n:
+        raise ValueError(f"rambo: {len(masses)} masses given for {n} momenta")
+    if sum(masses) >= sqrt_s:
+        raise ValueError(f"rambo: sqrt_s = {sqrt_s} is below the threshold sum(masses)")
+    m2 = torch.as_tensor(masses, dtype=p.dtype, device=p.device) ** 2
+    e = p[..., 0]
+    xi = torch.full_like(e[:, 0], math.sqrt(1 - (sum(masses) / sqrt_s) ** 2))
+    for _ in range(100):  # Newton on f(xi) = sum sqrt(m^2 + xi^2 E^2) - sqrt_s, convex
+        root = torch.sqrt(m2 + (xi[:, None] * e) ** 2)
+        f = root.sum(1) - sqrt_s
+        xi = xi - f / (xi * (e * e / root).sum(1))
+        if float(f.abs().max()) < 1e-14 * sqrt_s:
+            break
+    energy = torch.sqrt(m2 + (xi[:, None] * e) ** 2)
+    k = torch.cat([energy[..., None], xi[:, None, None] * p[..., 1:]], dim=-1)
+    kabs = xi[:, None] * e
+    factor = xi ** (2 * n - 3) * (kabs / energy).prod(1) * sqrt_s / (kabs * kabs / energy).sum(1)
+    return k, weight * factor
 
 
 def two_body(
-    x: torch.Tensor, parent: torch.Tensor, m1: float = 0.0, m2: float = 0.0
+    x: torch.Tensor,
+    parent: torch.Tensor,
+    m1: float | torch.Tensor = 0.0,
+    m2: float | torch.Tensor = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Two-body decay parent -> p1 p2 from x (N, 2): cos(theta) = 2 x0 - 1, phi = 2 pi x1.
 
     The angles are those of p1 in the parent rest frame, measured from the lab axes (the
     parent is boosted along its own velocity, no rotation). Weight = |p*| / (4 pi M), the
     two-body phase space dPhi_2 = |p*| / (16 pi^2 M) dOmega times the Jacobian 4 pi of
-    x -> Omega; zero below threshold. Returns p1, p2 (N, 4) and weight (N,).
+    x -> Omega; zero below threshold. The daughter masses may be floats or (N,) tensors
+    (sequential decays with a sampled intermediate mass). Returns p1, p2 (N, 4), weight (N,).
     """
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"two_body takes x of shape (N, 2), got {tuple(x.shape)}")
     big_m2 = mass2(parent)
     big_m = torch.sqrt(torch.clamp(big_m2, min=0.0))
-    lam = kallen(big_m2, torch.full_like(big_m2, m1 * m1), torch.full_like(big_m2, m2 * m2))
+    m1 = torch.as_tensor(m1, dtype=big_m2.dtype, device=big_m2.device).expand_as(big_m2)
+    m2 = torch.as_tensor(m2, dtype=big_m2.dtype, device=big_m2.device).expand_as(big_m2)
+    lam = kallen(big_m2, m1 * m1, m2 * m2)
     pstar = torch.sqrt(torch.clamp(lam, min=0.0)) / (2 * big_m)
     cos = 2 * x[:, 0] - 1
     sin = torch.sqrt(torch.clamp(1 - cos * cos, min=0.0))

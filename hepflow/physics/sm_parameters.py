@@ -121,7 +121,8 @@ class SMParameters:
         """sqrt(MZ^2/2 + sqrt(MZ^4/4 - pi aEW MZ^2 / (Gf sqrt 2)))."""
         mz2 = self.MZ**2
         return math.sqrt(
-            mz2 / 2.0 + math.sqrt(mz2**2 / 4.0 - (self.aEW * math.pi * mz2) / (self.Gf * math.sqrt(2.0)))
+            mz2 / 2.0
+            + math.sqrt(mz2**2 / 4.0 - (self.aEW * math.pi * mz2) / (self.Gf * math.sqrt(2.0)))
         )
 
     @property
@@ -188,5 +189,3 @@ def _fermion(pdg: int) -> tuple[float, float]:
     if abs(pdg) not in FERMIONS:
         raise ValueError(f"PDG id {pdg} is not an sm fermion (known: {sorted(FERMIONS)})")
     return FERMIONS[abs(pdg)]
-
-

@@ -71,7 +71,11 @@ def test_pipeline_writes_three_consistent_files(tmp_path):
     assert len(lhe_events) == len(root_events) == len(h5_events) == N_EVENTS
     assert_same_events(root_events, h5_events)
     assert_same_events(lhe_events, h5_events)  # LHE floats are exact too
-    assert torch.all(h5_events.weight == xs["value"])  # unweighted: every event carries sigma
+    # unweighted: every event carries sigma, overweight ones (kept) sigma * w / w_max
+    w = h5_events.weight
+    over = w != xs["value"]
+    assert torch.all(w[over] > xs["value"])
+    assert int(over.sum()) == summary["generation"]["n_overweight"]
     assert torch.equal(h5_events.extras["scale"], h5_events.mass[2::5])  # the Z mass
 
 
