@@ -6,6 +6,11 @@ gamma^k = [[0, sigma^k], [-sigma^k, 0]], P_L = diag(1, 1, 0, 0); a wave function
 tensor whose first two entries carry the momentum flow (E + i pz, px + i py, counted as
 outgoing: minus the momentum for incoming lines) and whose last four are the spinor or the
 contravariant vector. Vertex couplings are MadGraph's GC_ values (they include the i).
+
+External lines: ixxxxx, oxxxxx (Dirac spinors, massless and massive), vxxxxx (polarisation
+vectors). Vertices: ffv_amplitude (FFV, chiral couplings), and the off-shell currents with
+their propagators: ffv_current (vector), fvi_current / fvo_current (fermion), vvv_current
+(triple gauge vertex). Propagators have fixed widths, vectors are in unitary gauge.
 """
 
 from __future__ import annotations
@@ -22,9 +27,9 @@ __all__ = [
     "ffv_amplitude",
     "ffv_bilinear",
     "ffv_current",
+    "flow_momentum",
     "fvi_current",
     "fvo_current",
-    "flow_momentum",
     "ixxxxx",
     "oxxxxx",
     "vector_propagator",
