@@ -74,7 +74,8 @@ def hepflow_writers() -> Factories:
     ``factory(path=..., **options)`` returns a ``hepflow.protocols.EventWriter``. The pipeline
     also passes, where the factory accepts them, ``overwrite: bool`` (the user allowed
     replacing an existing file) and ``run_info`` (``{"cross_section": {"value", "error",
-    "unit"}, "max_weight"}``, known before the first event, for formats whose header needs it).
+    "unit"}, "max_weight", "max_weight_estimator", "mode", "beam_pdg", "beam_energy"}``, known
+    before the first event, for formats whose header needs it).
     """
 
 

@@ -37,6 +37,8 @@ class Integrand(Protocol):
       with ``weight`` = f(x); any ``weight_variations`` (scale, PDF members) are absolute
       weights on the same footing, so the pipeline rescales them with the nominal weight.
     - ``unit: str``: what the integral measures, e.g. ``"pb"``.
+    - ``beam_pdg: (int, int)`` and ``beam_energy: (float, float)`` (GeV): the colliding beams,
+      which event writers record (LHE ``<init>``).
     """
 
     dim: int

@@ -337,6 +337,9 @@ def _run_info(card, context, integrand, sampler, result) -> dict[str, Any]:
         "cross_section": _cross_section(result, integrand),
         "max_weight": w_max,
         "max_weight_estimator": estimator,
+        "mode": gen.mode,
+        "beam_pdg": getattr(integrand, "beam_pdg", None),
+        "beam_energy": getattr(integrand, "beam_energy", None),
     }
 
 

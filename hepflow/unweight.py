@@ -132,11 +132,10 @@ def generate_events(
     stats.max_weight = max_weight or 0.0
     while stats.n_events < n_events:
         want = n_events - stats.n_events
-        if mode == "weighted":
-            n_try = want
-        else:  # aim for the remaining events with the expected efficiency, within limits
-            eff = max(stats.efficiency, 1e-4) if stats.n_tried else 0.1
-            n_try = int(min(max(want / eff * 1.1, 100), max(chunk_size, 1) * 100))
+        # first draw one chunk's worth, then aim for what is left at the measured efficiency
+        eff = 1.0 if mode == "weighted" else (stats.efficiency if stats.n_tried else 0.0)
+        n_try = want / max(eff, 1e-4) * 1.1 if eff else chunk_size
+        n_try = int(min(max(n_try, 100), max(chunk_size, 1) * 100))
         batch, _ = evaluate(
             integrand,
             sampler.sample(n_try, generator),
@@ -144,22 +143,27 @@ def generate_events(
             batch_size=batch_size,
         )
         w = batch.weights
-        stats.weights.add(w)
-        stats.n_tried += len(batch)
         if mode == "weighted":
-            keep = w != 0  # zero-weight points are no events; the rest carry their share
-            event_w = w[keep] * keep.to(w.dtype).mean()
-            x = batch.x[keep]
+            selected = w != 0  # zero-weight points are no events; the rest carry their share
+            ratio = None
         else:
-            accept, ratio = hit_or_miss(w, max_weight, generator)
-            x = batch.x[accept][:want]
-            r = ratio[accept][:want]
-            sign = torch.sign(w[accept][:want])
+            selected, ratio = hit_or_miss(w, max_weight, generator)
+        # points past the want-th event are not used at all: they count neither as tried
+        # nor in the weights, so the efficiency is that of the events kept
+        hits = torch.nonzero(selected).reshape(-1)
+        used = int(hits[want - 1]) + 1 if len(hits) > want else len(w)
+        w, selected = w[:used], selected[:used]
+        stats.weights.add(w)
+        stats.n_tried += used
+        x = batch.x[:used][selected]
+        if mode == "weighted":
+            event_w = w[selected] * selected.to(w.dtype).mean()
+        else:
+            r = ratio[:used][selected]
             over = r > 1
             stats.n_overweight += int(over.sum())
             scale = torch.where(over, r, torch.ones_like(r)) if overweight == "keep" else 1.0
-            event_w = sign * abs(cross_section) * scale
-        x, event_w = x[:want], event_w[:want]
+            event_w = torch.sign(w[selected]) * abs(cross_section) * scale
         stats.n_negative += int((event_w < 0).sum())
         for start in range(0, len(x), chunk_size):
             events = _reweighted(

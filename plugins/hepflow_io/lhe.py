@@ -134,8 +134,9 @@ class LheWriter(AtomicWriter):
     """Les Houches Event file (LHEF 3.0; ``.lhe.gz`` is gzipped), floats at full precision.
 
     Options: ``path``; ``overwrite=True`` to replace an existing file; ``beam_pdg`` (PDG ids of
-    beams A and B, default [11, -11]); ``beam_energy`` (GeV, one value or a pair; default: the
-    incoming particles' energies in the first event); ``pdf_id`` (LHAPDF id per beam, 0 for
+    beams A and B; default: the integrand's ``beam_pdg``, else [11, -11]); ``beam_energy`` (GeV,
+    one value or a pair; default: the integrand's ``beam_energy``, else the incoming particles'
+    energies in the first event); ``pdf_id`` (LHAPDF id per beam, 0 for
     none); ``pdf_group`` (PDFLIB group, 0); ``compresslevel`` of gzip (1-9, default 6).
     """
 
@@ -146,12 +147,17 @@ class LheWriter(AtomicWriter):
         path: str | os.PathLike[str],
         overwrite: bool = False,
         run_info: Mapping[str, Any] | None = None,
-        beam_pdg: Sequence[int] = (11, -11),
+        beam_pdg: Sequence[int] | None = None,
         beam_energy: float | Sequence[float] | None = None,
         pdf_id: int | Sequence[int] = 0,
         pdf_group: int | Sequence[int] = 0,
         compresslevel: int = 6,
     ) -> None:
+        # beams: the card's options win, then what the integrand declared (run_info), then e- e+
+        known = run_info or {}
+        beam_pdg = beam_pdg if beam_pdg is not None else known.get("beam_pdg") or (11, -11)
+        if beam_energy is None:
+            beam_energy = known.get("beam_energy")
         self.beam_pdg = _pair(beam_pdg, "beam_pdg", int)
         self.beam_energy = None if beam_energy is None else _pair(beam_energy, "beam_energy", float)
         if self.beam_energy is not None and not all(e > 0 for e in self.beam_energy):
