@@ -7,7 +7,6 @@ by inverse variance, with chi^2/dof and Q, and printed as ``vegas`` prints its s
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +23,6 @@ from .stats import (
     WeightAccumulator,
     combine,
     estimate_dict,
-    format_uncertainty,
     unweighting_efficiency,
 )
 
@@ -295,15 +293,3 @@ def _check_positive(name: str, value: Any, *, allow_zero: bool) -> None:
     if not ok:
         need = "a non-negative integer" if allow_zero else "a positive integer"
         raise HepflowError(f"{name} must be {need}, got {value!r}")
-
-
-def relative_error(result: Result) -> float:
-    return result.sdev / abs(result.mean) if result.mean else math.inf
-
-
-def describe(result: Result) -> str:
-    """One line: value, error, chi2/dof, Q."""
-    return (
-        f"{format_uncertainty(result.mean, result.sdev)}  chi2/dof = {result.chi2_dof:.2f}  "
-        f"Q = {result.q:.2f}  ({result.n_evals} evaluations, {result.wall_time:.2f} s)"
-    )

@@ -69,8 +69,12 @@ def resolve_device(name: str) -> torch.device:
 
 def child_seeds(seed: int, n: int) -> list[int]:
     """n independent 63-bit seeds from one run seed (numpy SeedSequence.spawn)."""
-    children = np.random.SeedSequence(seed).spawn(n)
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+    return _as_seeds(np.random.SeedSequence(seed).spawn(n))
+
+
+def _as_seeds(sequences: list[np.random.SeedSequence]) -> list[int]:
+    """One non-negative 63-bit integer per SeedSequence, as torch.Generator.manual_seed takes."""
+    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in sequences]
 
 
 def _generator(device: torch.device, seed: int) -> torch.Generator:
@@ -253,8 +257,7 @@ def shard_path(path: Path, index: int, n_shards: int) -> Path:
 
 def shard_seeds(seed: int, n: int) -> list[int]:
     """Independent seeds for n generation shards, from the run seed's generation branch."""
-    branch = np.random.SeedSequence(seed).spawn(2)[1]
-    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in branch.spawn(n)]
+    return _as_seeds(np.random.SeedSequence(seed).spawn(2)[1].spawn(n))
 
 
 @dataclass(frozen=True)
