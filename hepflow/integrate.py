@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import torch
 
+from .channels import CHANNEL_KEY
 from .errors import HepflowError, IntegrandError
 from .events import PointBatch, WeightedBatch
 from .progress import progress_bar
@@ -150,7 +151,16 @@ def evaluate(
     """
     n = len(points)
     step = max(1, int(batch_size or DEFAULT_BATCH_SIZE))
-    chunks = [_call(integrand, points.x[i : i + step], name) for i in range(0, n, step)]
+    channel = points.extras.get(CHANNEL_KEY)
+    chunks = [
+        _call(
+            integrand,
+            points.x[i : i + step],
+            name,
+            None if channel is None else channel[i : i + step],
+        )
+        for i in range(0, n, step)
+    ]
     f = torch.cat(chunks) if len(chunks) != 1 else chunks[0]
     if torch.isfinite(f.sum()):  # a finite sum has no NaN or inf in it: one cheap pass
         return points.evaluated(f), 0
@@ -170,8 +180,10 @@ def evaluate(
     return points.evaluated(f), n_bad
 
 
-def _call(integrand: Callable, x: torch.Tensor, name: str) -> torch.Tensor:
-    f = integrand(x)
+def _call(
+    integrand: Callable, x: torch.Tensor, name: str, channel: torch.Tensor | None = None
+) -> torch.Tensor:
+    f = integrand(x) if channel is None else integrand(x, channel=channel)
     if not isinstance(f, torch.Tensor):
         raise IntegrandError(f"{name} returned {type(f).__name__}; it must return a torch.Tensor")
     if f.ndim == 2 and f.shape[1] == 1:

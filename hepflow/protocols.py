@@ -30,9 +30,9 @@ class Integrand(Protocol):
 
     - ``reference: float``: the exact integral, where known (toys; tests and benchmarks), and
       ``reference_error: float`` where that value comes from a quadrature of stated precision.
-    - ``channels: Sequence[Channel-like]``: one entry per phase-space mapping, each with a
-      ``prior`` weight, for multi-channel sampling; the integrand then also accepts
-      ``__call__(x, channel=k)``.
+    - ``channels: Sequence[hepflow.channels.Channel]``: one entry per phase-space mapping, each
+      with a ``prior`` weight, for multi-channel sampling; the integrand then also accepts
+      ``__call__(x, channel=c)`` with c an (n,) int64 tensor (see ``hepflow.channels``).
     - ``events(x) -> EventBatch``: the physical events at points x (for event generation),
       with ``weight`` = f(x); any ``weight_variations`` (scale, PDF members) are absolute
       weights on the same footing, so the pipeline rescales them with the nominal weight.
