@@ -121,6 +121,7 @@ class Result:
             "n_evals": self.n_evals,
             "n_dropped": self.n_dropped,
             "unweighting_efficiency": self.unweighting_efficiency,
+            "unweighting_max_weight": "max |w| over the last iteration's points",
             "wall_time_s": self.wall_time,
             "device": self.device,
             "iterations": [
@@ -281,7 +282,9 @@ def integrate(
             if phase == "survey" or adapt_refine:
                 sampler.adapt(batch)
             bar.update(1)
-            bar.set_postfix_str(str(record.estimate))
+            postfix = getattr(sampler, "progress_postfix", None)
+            extra = postfix() if callable(postfix) else ""
+            bar.set_postfix_str(f"{record.estimate} {extra}".rstrip())
 
     counted = [r.estimate for r in records if r.counted]
     reference = getattr(integrand, "reference", None)

@@ -24,6 +24,7 @@ NAMES = [
     "polynomial",
     "product",
     "ridge",
+    "two_resonances",
     "sinusoidal",
     "slashed_circle",
     "two_circles",
@@ -455,3 +456,27 @@ def test_integrate_camel_with_uniform_sampler():
     assert result.reference == f.reference
     assert result.sdev < 0.01 * f.reference
     assert abs(result.mean - f.reference) < 5 * result.sdev
+
+
+# -- the multi-channel toy ---------------------------------------------------------------------
+def test_two_resonances_reference_and_channel_terms_against_quadrature():
+    from scipy.integrate import quad
+
+    f = make("two_resonances", dim=2, m1=0.25, g1=0.005, a1=1.5)
+    value, error = quad(
+        lambda t: float(f(torch.tensor([[t, 0.5]], dtype=torch.float64))),
+        0,
+        1,
+        points=[0.25, 0.7],
+        limit=500,
+        epsabs=1e-12,
+    )
+    assert abs(f.reference - value) <= max(10 * error, 1e-9)
+    gen = torch.Generator().manual_seed(0)
+    u = torch.rand(200_000, 2, generator=gen, dtype=torch.float64)
+    for k, share in enumerate(f.shares):  # each channel's term integrates to its share
+        terms = f(u, channel=torch.full((len(u),), k))
+        mean, sdev = float(terms.mean()), float(terms.std()) / len(u) ** 0.5
+        assert abs(mean - share * f.reference) < 5 * sdev, (k, mean, share * f.reference, sdev)
+    assert sum(f.shares) == pytest.approx(1.0, abs=1e-12)
+    assert [c.prior for c in f.channels] == list(f.shares)

@@ -12,6 +12,7 @@ import hepflow
 
 from .elementary import Polynomial, Product, Sinusoidal
 from .gaussians import Camel, Gaussian, Ridge
+from .resonances import TwoResonances
 from .shapes import Annulus, SlashedCircle, TwoCircles
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "Sinusoidal",
     "SlashedCircle",
     "TwoCircles",
+    "TwoResonances",
 ]
 
 TOYS = {
@@ -38,6 +40,7 @@ TOYS = {
         Polynomial,
         Product,
         Ridge,
+        TwoResonances,
     )
 }
 

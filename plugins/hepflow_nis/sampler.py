@@ -1,0 +1,373 @@
+"""The ``nis`` sampler: neural importance sampling with normalizing flows on [0, 1]^dim.
+
+Each ``adapt`` call learns from one evaluated batch: one gradient step on the fresh points,
+then ``reuse_steps`` steps on minibatches from a replay buffer of earlier points, each weighted
+by the density it was drawn from (sample reuse, as ZüNIS and MadNIS do), so the flow trains
+many steps per integrand evaluation. With ``adapt = false`` (or ``--freeze``) the flow is
+frozen and the integration is a plain importance-sampling estimate with an honest error.
+
+Multi-channel integrands (``hepflow.channels``) get one flow per channel; points are drawn
+per channel with a learned allocation and enter the accumulators as strata.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+
+from hepflow.channels import CHANNEL_KEY, Channel, channel_priors
+from hepflow.errors import HepflowError
+from hepflow.events import PointBatch, WeightedBatch
+from hepflow.flows import Flow, coupling_flow
+
+from .buffer import ReplayBuffer
+from .channels import ChannelBook
+from .losses import LOSSES, log_target, reverse_kl_reinforce, reverse_kl_reparam
+
+__all__ = ["NISSampler"]
+
+STATE_FORMAT = "hepflow-nis/1"
+LOG_Q = "nis_log_q"  # extras column: log density of each point under its channel's flow
+TRAINING_LOSSES = (*LOSSES, "adaptive")
+SURVEY_MODES = ("flow", "flat", "adaptive")
+
+
+class NISSampler:
+    """Neural importance sampling (Müller et al. 2019; ZüNIS; MadNIS) for any integrand.
+
+    Args:
+        dim: dimension of the unit hypercube.
+        device: where the flows, points and training live.
+        channels: the integrand's channels (passed by the pipeline when it declares them);
+            one flow each.
+        transform, bins, layers, hidden: the coupling flow (``hepflow.flows.coupling_flow``):
+            "rqs" (rational-quadratic splines), "linear" or "quadratic" (piecewise).
+        loss: "variance" (what integration needs), "forward_kl" (robust from a flat start),
+            "reinforce" (reverse KL, score function), or "adaptive": forward KL until the
+            relative standard deviation of the batch weights falls below ``switch_at``, then
+            variance.
+        lr: Adam learning rate.
+        minibatch: points per gradient step (None: the whole fresh batch).
+        reuse_steps: extra gradient steps per adapt on minibatches from the replay buffer.
+        buffer_size: points kept for reuse (0: no reuse).
+        survey: "flow" samples from the flow from the start; "flat" samples uniformly while
+            adapting and the flow only when frozen; "adaptive" samples uniformly until the
+            flow's estimated variance beats the flat one (ZüNIS's adaptive strategy).
+        adapt: False freezes the sampler.
+        seed: seeds the network initialisation and the replay draws.
+        channel_damping, channel_min_fraction, channel_drop_threshold: see ``ChannelBook``.
+    """
+
+    def __init__(
+        self,
+        dim: int,
+        device: str | torch.device = "cpu",
+        channels: Sequence[Channel] | None = None,
+        transform: str = "rqs",
+        bins: int = 10,
+        layers: int | None = None,
+        hidden: Sequence[int] = (64, 64),
+        loss: str = "adaptive",
+        switch_at: float = 1.0,
+        lr: float = 3e-3,
+        minibatch: int | None = None,
+        reuse_steps: int = 4,
+        buffer_size: int = 100_000,
+        survey: str = "flow",
+        adapt: bool = True,
+        seed: int = 0,
+        channel_damping: float = 0.5,
+        channel_min_fraction: float = 0.02,
+        channel_drop_threshold: float = 0.0,
+    ) -> None:
+        if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+            raise ValueError(f"dim must be a positive integer, got {dim!r}")
+        _choice("loss", loss, TRAINING_LOSSES)
+        _choice("survey", survey, SURVEY_MODES)
+        self.dim = dim
+        self.device = torch.device(device)
+        self.channels = list(channels) if channels else None
+        priors = channel_priors(self.channels) if self.channels else [1.0]
+        self.options = {
+            "transform": transform,
+            "bins": int(bins),
+            "layers": layers,
+            "hidden": tuple(int(h) for h in hidden),
+        }
+        self.loss = loss
+        self.switch_at = _positive("switch_at", switch_at)
+        self.lr = _positive("lr", lr)
+        self.minibatch = None if minibatch is None else int(_positive("minibatch", minibatch))
+        self.reuse_steps = int(reuse_steps)
+        if self.reuse_steps < 0:
+            raise ValueError(f"reuse_steps must be >= 0, got {reuse_steps!r}")
+        self.survey = survey
+        self.adapting = bool(adapt)
+        self.seed = int(seed)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(self.seed)
+            self.flows = torch.nn.ModuleList(coupling_flow(dim, **self.options) for _ in priors).to(
+                self.device
+            )
+        self.optimizer = torch.optim.Adam(self.flows.parameters(), lr=self.lr)
+        self.book = ChannelBook(
+            priors,
+            damping=channel_damping,
+            min_fraction=channel_min_fraction,
+            drop_threshold=channel_drop_threshold,
+        )
+        self.buffer = ReplayBuffer(int(buffer_size))
+        self._replay_generator = torch.Generator(device=self.device).manual_seed(self.seed + 1)
+        self.flat = survey != "flow"  # sampling uniformly until switched (or frozen)
+        self.steps = 0
+        self.n_nonfinite = 0  # evaluated points excluded from training: f was NaN or inf
+        self.last_loss = math.nan
+        self.last_rel_std = math.nan
+        self.history: list[dict[str, float]] = []
+
+    @property
+    def flow(self) -> Flow:
+        """The flow of a single-channel sampler."""
+        if len(self.flows) != 1:
+            raise HepflowError(f"this sampler has {len(self.flows)} channel flows; use .flows")
+        return self.flows[0]
+
+    @property
+    def channel_weights(self) -> list[float]:
+        """Each channel's learned share of the integral (starts at the priors)."""
+        return self.book.weights.tolist()
+
+    # -- sampling -----------------------------------------------------------------------------
+    def sample(self, n: int, generator: torch.Generator) -> PointBatch:
+        """About n points: n_c per channel from the allocation, q = (n_c / N) q_c(x)."""
+        counts = self.book.split(int(n))
+        total = sum(counts)
+        xs, log_qs, labels = [], [], []
+        uniform = self.flat and self.adapting
+        with torch.no_grad():
+            for c, n_c in enumerate(counts):
+                if n_c == 0:
+                    continue
+                if uniform:
+                    x = torch.rand(
+                        n_c, self.dim, generator=generator, device=self.device, dtype=torch.float64
+                    )
+                    log_q = torch.zeros(n_c, dtype=torch.float64, device=self.device)
+                else:
+                    x, log_q = self.flows[c].sample(n_c, generator=generator)
+                xs.append(x)
+                log_qs.append(log_q)
+                labels.append(torch.full((n_c,), c, dtype=torch.int64, device=self.device))
+        x, log_q, channel = torch.cat(xs), torch.cat(log_qs), torch.cat(labels)
+        share = torch.tensor(counts, dtype=torch.float64, device=self.device)[channel] / total
+        extras = {LOG_Q: log_q}
+        if self.channels is not None:
+            extras[CHANNEL_KEY] = channel
+        return PointBatch(
+            x=x,
+            q=torch.exp(log_q) * share,
+            stratum=channel if len(self.flows) > 1 else None,
+            extras=extras,
+        )
+
+    # -- training on evaluated points ---------------------------------------------------------
+    def adapt(self, batch: WeightedBatch) -> None:
+        """Train on one evaluated batch drawn by this sampler, then on replayed points."""
+        if not self.adapting:
+            return
+        if LOG_Q not in batch.extras:
+            raise HepflowError(
+                "nis.adapt needs points drawn by this sampler (their extras carry the flow "
+                "density); got a batch from another sampler"
+            )
+        channel = batch.extras.get(CHANNEL_KEY)
+        if channel is None:
+            channel = torch.zeros(len(batch), dtype=torch.int64, device=self.device)
+        f = batch.f.to(torch.float64)
+        good = torch.isfinite(f)
+        n_bad = int((~good).sum())
+        if n_bad:  # excluded and counted: never reach the weights or the gradients
+            self.n_nonfinite += n_bad
+        x, log_q_s, f, channel = batch.x[good], batch.extras[LOG_Q][good], f[good], channel[good]
+        if len(f) == 0 or not bool((f != 0).any()):
+            return
+        w = f * torch.exp(-log_q_s)
+        self.last_rel_std = float(w.std() / w.abs().mean()) if len(w) > 1 else math.nan
+        if len(self.flows) > 1:
+            self.book.update(channel, w)
+        columns = {"x": x, "log_q_sample": log_q_s, "f": f, "channel": channel}
+        self.buffer.add(**columns)
+        loss_name = self._current_loss()
+        for part in self._minibatches(columns):
+            self.last_loss = self._step(part, loss_name)
+        for _ in range(self.reuse_steps if len(self.buffer) else 0):
+            self.last_loss = self._step(
+                self.buffer.sample(self.minibatch or len(f), self._replay_generator), loss_name
+            )
+        if self.flat and self.survey == "adaptive":
+            self._maybe_leave_flat(columns)
+        self.history.append(
+            {"step": self.steps, "loss": self.last_loss, "rel_std": self.last_rel_std}
+        )
+
+    def _current_loss(self) -> str:
+        if self.loss != "adaptive":
+            return self.loss
+        return "forward_kl" if not self.last_rel_std < self.switch_at else "variance"
+
+    def _minibatches(self, columns: dict[str, torch.Tensor]):
+        n = columns["f"].shape[0]
+        step = self.minibatch or n
+        for start in range(0, n, step):
+            yield {k: v[start : start + step] for k, v in columns.items()}
+
+    def _log_prob(self, x: torch.Tensor, channel: torch.Tensor) -> torch.Tensor:
+        """Each point's log density under its own channel's flow (with the graph)."""
+        if len(self.flows) == 1:
+            return self.flows[0].log_prob(x)
+        log_q = torch.empty(x.shape[0], dtype=torch.float64, device=x.device)
+        for c in torch.unique(channel).tolist():
+            mask = channel == c
+            log_q = log_q.index_put((mask.nonzero()[:, 0],), self.flows[c].log_prob(x[mask]))
+        return log_q
+
+    def _step(self, part: dict[str, torch.Tensor], loss_name: str) -> float:
+        loss_fn = LOSSES[loss_name]
+        log_q = self._log_prob(part["x"], part["channel"])
+        if len(self.flows) == 1:
+            loss = loss_fn(log_q, part["log_q_sample"], part["f"])
+        else:  # each channel's flow learns its own term, normalised on its own
+            loss = sum(
+                loss_fn(log_q[m], part["log_q_sample"][m], part["f"][m])
+                for m in (part["channel"] == c for c in torch.unique(part["channel"]).tolist())
+                if bool((part["f"][m] != 0).any())
+            )
+        return self._apply(loss)
+
+    def _apply(self, loss: torch.Tensor) -> float:
+        if not torch.is_tensor(loss) or not torch.isfinite(loss):
+            return math.nan  # nothing learnable in this minibatch (or a degenerate one)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        self.steps += 1
+        return float(loss.detach())
+
+    def _maybe_leave_flat(self, columns: dict[str, torch.Tensor]) -> None:
+        """Switch to flow sampling once E_q[(f/q)^2] estimated on the flat points beats flat's."""
+        with torch.no_grad():
+            f2 = columns["f"] ** 2 * torch.exp(-columns["log_q_sample"])
+            flow_m2 = (f2 * torch.exp(-self._log_prob(columns["x"], columns["channel"]))).mean()
+            if bool(flow_m2 < f2.mean()):
+                self.flat = False
+
+    # -- training with the integrand in the loop ----------------------------------------------
+    def train(
+        self,
+        integrand: Any,
+        steps: int,
+        batch_size: int,
+        generator: torch.Generator,
+        *,
+        estimator: str = "reinforce",
+        log_density: bool = False,
+    ) -> list[float]:
+        """Minimise reverse KL(q || p), p proportional to the integrand, with fresh samples.
+
+        ``estimator="reinforce"`` never differentiates the integrand (it is called under
+        no_grad): the right choice for expensive or non-differentiable targets.
+        ``"reparam"`` backpropagates through x = T(z) and the integrand, which must then be
+        differentiable in torch. ``log_density=True``: the integrand returns log p (e.g. minus
+        a lattice action) instead of p. Non-finite values are excluded and counted.
+        """
+        _choice("estimator", estimator, ("reinforce", "reparam"))
+        if len(self.flows) != 1:
+            raise HepflowError("train() is for single-channel samplers; use adapt() per batch")
+        flow, losses = self.flow, []
+        for _ in range(int(steps)):
+            if estimator == "reinforce":
+                with torch.no_grad():
+                    x, log_q_s = flow.sample(batch_size, generator=generator)
+                    value = integrand(x)
+                keep = torch.isfinite(value)
+                self.n_nonfinite += int((~keep).sum())
+                x, log_q_s, value = x[keep], log_q_s[keep], value[keep]
+                log_f = value if log_density else log_target(value)
+                loss = reverse_kl_reinforce(flow.log_prob(x), log_q_s, value, log_f)
+            else:
+                x, log_q = flow.sample(batch_size, generator=generator)
+                value = integrand(x)
+                keep = torch.isfinite(value)
+                self.n_nonfinite += int((~keep).sum())
+                log_f = value if log_density else torch.log(value.abs())
+                loss = reverse_kl_reparam(log_q[keep], log_f[keep])
+            losses.append(self._apply(loss))
+        self.last_loss = losses[-1] if losses else math.nan
+        self.flat = False
+        return losses
+
+    def pretrain(
+        self, sampler: Any, steps: int, batch_size: int, generator: torch.Generator
+    ) -> list[float]:
+        """Fit every flow to another sampler's density (e.g. a trained VEGAS grid) by maximum
+        likelihood on its points: no integrand evaluations needed."""
+        losses = []
+        for _ in range(int(steps)):
+            x = sampler.sample(batch_size, generator).x.to(self.device, torch.float64)
+            loss = -sum(flow.log_prob(x).mean() for flow in self.flows) / len(self.flows)
+            losses.append(self._apply(loss))
+        self.flat = False
+        return losses
+
+    def progress_postfix(self) -> str:
+        """Training state for the progress bar."""
+        if not self.adapting or math.isnan(self.last_loss):
+            return ""
+        return f"loss={self.last_loss:.4g} rel.std={self.last_rel_std:.3g}"
+
+    # -- state --------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "format": STATE_FORMAT,
+            "dim": self.dim,
+            "options": dict(self.options),
+            "flows": self.flows.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "book": self.book.state_dict(),
+            "flat": self.flat,
+            "steps": self.steps,
+            "n_nonfinite": self.n_nonfinite,
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        if state.get("format") != STATE_FORMAT:
+            raise HepflowError(
+                f"not a saved nis sampler (format {state.get('format')!r}, expected "
+                f"{STATE_FORMAT!r}); save it with the nis sampler of this hepflow"
+            )
+        if state["dim"] != self.dim or dict(state["options"]) != self.options:
+            raise HepflowError(
+                f"the saved nis sampler has dim {state['dim']} and flow options "
+                f"{state['options']}; this one has dim {self.dim} and {self.options}: create "
+                "the sampler with the saved options"
+            )
+        self.flows.load_state_dict(state["flows"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.book.load_state_dict(state["book"])
+        self.flat = bool(state["flat"])
+        self.steps = int(state["steps"])
+        self.n_nonfinite = int(state["n_nonfinite"])
+
+
+def _choice(name: str, value: Any, allowed: Sequence[str]) -> None:
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}; got {value!r}")
+
+
+def _positive(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return float(value)

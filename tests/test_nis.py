@@ -1,0 +1,240 @@
+"""The nis sampler: training lowers the variance, sample reuse, REINFORCE vs reparameterisation,
+multi-channel integration, save/load, and bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+from hepflow_nis import NISSampler
+from hepflow_nis.losses import reverse_kl_reinforce, reverse_kl_reparam
+from hepflow_toys import Camel, Gaussian, TwoResonances
+from hepflow_vegas import VegasSampler
+
+import hepflow
+from hepflow.cli import main as cli_main
+from hepflow.errors import HepflowError
+from hepflow.events import WeightedBatch
+from hepflow.integrate import integrate
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _rel_std(integrand, sampler, n: int, seed: int) -> float:
+    """Relative standard deviation per evaluation of w = f/q under the sampler."""
+    with torch.no_grad():
+        points = sampler.sample(n, _gen(seed))
+        w = integrand(points.x) / points.q
+    return float(w.std() / w.mean())
+
+
+@pytest.mark.slow
+def test_training_lowers_the_variance_on_camel_d4():
+    camel = Camel(dim=4)
+    sampler = NISSampler(4, seed=3)
+    flat = _rel_std(camel, sampler, 20_000, seed=11)  # a fresh flow is the identity
+    result = integrate(
+        camel,
+        sampler,
+        survey_iterations=25,
+        survey_evals=2000,
+        iterations=2,
+        evals=20_000,
+        adapt_refine=False,
+        seed=5,
+    )
+    trained = _rel_std(camel, sampler, 20_000, seed=11)
+    # variance per evaluation down by more than 20 (flat: rel. std about 2.8)
+    assert (flat / trained) ** 2 > 20, (flat, trained)
+    pull = (result.mean - camel.reference) / result.sdev
+    assert abs(pull) < 4, result.summary()
+
+
+def test_a_reloaded_sampler_reproduces_its_samples(tmp_path):
+    gauss = Gaussian(dim=2)
+    sampler = NISSampler(2, seed=0, hidden=(16,))
+    integrate(gauss, sampler, survey_iterations=3, survey_evals=500, iterations=1, evals=500)
+    torch.save(sampler.state_dict(), tmp_path / "nis.pt")
+    again = NISSampler(2, seed=99, hidden=(16,))
+    again.load_state_dict(torch.load(tmp_path / "nis.pt"))
+    a, b = sampler.sample(1000, _gen(7)), again.sample(1000, _gen(7))
+    assert torch.equal(a.x, b.x) and torch.equal(a.q, b.q)
+
+
+def _gradient_samples(sampler, target_log, estimator: str, batches: int, n: int, seed: int):
+    """One flattened gradient of reverse KL per independent batch."""
+    gen, grads = _gen(seed), []
+    params = list(sampler.flow.parameters())
+    for _ in range(batches):
+        if estimator == "reinforce":
+            with torch.no_grad():
+                x, log_q_s = sampler.flow.sample(n, generator=gen)
+            log_f = target_log(x)
+            loss = reverse_kl_reinforce(sampler.flow.log_prob(x), log_q_s, log_f.exp(), log_f)
+        else:
+            x, log_q = sampler.flow.sample(n, generator=gen)
+            loss = reverse_kl_reparam(log_q, target_log(x))
+        grads.append(torch.cat([g.reshape(-1) for g in torch.autograd.grad(loss, params)]))
+    g = torch.stack(grads).double()
+    return g.mean(0), g.std(0) / math.sqrt(batches)
+
+
+def test_reinforce_and_reparameterisation_gradients_agree():
+    def target_log(x):  # a smooth differentiable bump: log p up to a constant
+        return -(((x - torch.tensor([0.3, 0.6], dtype=x.dtype)) ** 2).sum(1)) / 0.08
+
+    sampler = NISSampler(2, seed=1, hidden=(8,), bins=4)
+    with torch.no_grad():  # move the flow away from the identity, where both gradients vanish
+        for p in sampler.flow.parameters():
+            p.add_(0.3 * torch.randn(p.shape, generator=_gen(2)))
+    g1, e1 = _gradient_samples(sampler, target_log, "reinforce", 30, 4000, seed=10)
+    g2, e2 = _gradient_samples(sampler, target_log, "reparam", 30, 4000, seed=20)
+    err = torch.sqrt(e1**2 + e2**2)
+    big = err > 0
+    z = (g1 - g2)[big] / err[big]
+    assert (z.abs() > 4.5).sum() <= 1, z.abs().max()  # within Monte-Carlo error, per component
+    assert float(g2.norm()) > 10 * float(torch.sqrt((e2**2).sum()))  # and not trivially zero
+    assert torch.dot(g1, g2) / (g1.norm() * g2.norm()) > 0.9
+
+
+class _NoGradient(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return -(((x - 0.5) ** 2).sum(1)) / 0.02
+
+    @staticmethod
+    def backward(ctx, grad):
+        raise RuntimeError("this target must never be differentiated")
+
+
+def test_reinforce_trains_on_a_target_that_raises_if_differentiated():
+    sampler = NISSampler(2, seed=4, hidden=(16,))
+    target = _NoGradient.apply
+    with pytest.raises(RuntimeError, match="never be differentiated"):
+        sampler.train(target, 1, 256, _gen(0), estimator="reparam", log_density=True)
+    sampler = NISSampler(2, seed=4, hidden=(16,))
+    losses = sampler.train(target, 150, 512, _gen(0), estimator="reinforce", log_density=True)
+    # the reverse-KL surrogate is not the KL itself: measure KL(q||p) up to log Z before/after
+    with torch.no_grad():
+        x, log_q = sampler.flow.sample(20_000, generator=_gen(1))
+        trained = float((log_q - target(x)).mean())
+        x0 = torch.rand(20_000, 2, generator=_gen(1), dtype=torch.float64)
+        flat = float((-target(x0)).mean())
+    assert all(math.isfinite(v) for v in losses)
+    assert flat - trained > 2.0, (flat, trained)  # KL(flat||p) - KL(q||p), in nats
+
+
+def test_multi_channel_integrates_two_resonances_and_learns_the_shares():
+    toy = TwoResonances(dim=2)
+    channels = [type(c)(c.name, prior=1.0) for c in toy.channels]  # no prior knowledge
+    sampler = NISSampler(2, channels=channels, seed=2, hidden=(32,))
+    assert sampler.channel_weights == [0.5, 0.5]
+    result = integrate(
+        toy,
+        sampler,
+        survey_iterations=12,
+        survey_evals=2000,
+        iterations=3,
+        evals=10_000,
+        adapt_refine=False,
+        seed=9,
+    )
+    assert abs(result.mean - toy.reference) < 4 * result.sdev, result.summary()
+    for learned, share in zip(sampler.channel_weights, toy.shares, strict=True):
+        assert learned == pytest.approx(share, abs=0.03)
+
+
+def test_a_channel_that_carries_nothing_is_dropped():
+    toy = TwoResonances(dim=2, a1=0.0)  # resonance 1 switched off: its channel term is zero
+    channels = [type(c)(c.name, prior=1.0) for c in toy.channels]
+    sampler = NISSampler(2, channels=channels, seed=2, hidden=(16,))
+    result = integrate(
+        toy, sampler, survey_iterations=6, survey_evals=1000, iterations=2, evals=4000
+    )
+    assert sampler.book.alive.tolist() == [False, True]
+    assert abs(result.mean - toy.reference) < 4 * result.sdev
+
+
+def test_nan_values_during_training_are_excluded_and_counted():
+    sampler = NISSampler(2, seed=0, hidden=(16,))
+    points = sampler.sample(1000, _gen(1))
+    f = Gaussian(dim=2)(points.x)
+    f[::10] = math.nan
+    f[5] = math.inf
+    sampler.adapt(WeightedBatch(x=points.x, q=points.q, extras=points.extras, f=f))
+    assert sampler.n_nonfinite == 101
+    assert all(torch.isfinite(p).all() for p in sampler.flow.parameters())
+    assert math.isfinite(sampler.last_loss)
+    later = sampler.sample(1000, _gen(2))
+    assert torch.isfinite(later.q).all()
+
+
+def test_pretraining_from_vegas_needs_no_integrand_calls():
+    camel = Camel(dim=2)
+    vegas = VegasSampler(2)
+    integrate(camel, vegas, iterations=6, evals=5000, seed=1)
+    sampler = NISSampler(2, seed=0, hidden=(32,))
+    before = _rel_std(camel, sampler, 20_000, seed=3)
+    sampler.pretrain(vegas, 200, 1000, _gen(4))
+    after = _rel_std(camel, sampler, 20_000, seed=3)
+    target = _rel_std(camel, vegas, 20_000, seed=3)
+    assert after < 0.75 * before and after < 1.5 * target, (before, after, target)
+
+
+def test_adaptive_survey_starts_flat_then_switches_to_the_flow():
+    camel = Camel(dim=2)
+    sampler = NISSampler(2, seed=0, survey="adaptive", hidden=(32,))
+    first = sampler.sample(100, _gen(0))
+    assert torch.equal(first.q, torch.ones(100, dtype=torch.float64))
+    integrate(camel, sampler, survey_iterations=10, survey_evals=1000, iterations=1, evals=1000)
+    assert not sampler.flat
+
+
+def test_bad_options_and_foreign_states_are_clear_errors():
+    with pytest.raises(ValueError, match="loss must be one of"):
+        NISSampler(2, loss="kl")
+    with pytest.raises(ValueError, match="survey must be one of"):
+        NISSampler(2, survey="vegas")
+    with pytest.raises(HepflowError, match="not a saved nis sampler"):
+        NISSampler(2).load_state_dict(VegasSampler(2).state_dict())
+    with pytest.raises(HepflowError, match="flow options"):
+        NISSampler(2, bins=5).load_state_dict(NISSampler(2, bins=6).state_dict())
+
+
+def test_nis_from_the_command_line(capsys):
+    code = cli_main(
+        [
+            "integrate",
+            "--integrand",
+            "toys:gaussian",
+            "--dim",
+            "2",
+            "--sampler",
+            "nis",
+            "--survey-iterations",
+            "4",
+            "--survey-evals",
+            "500",
+            "--iterations",
+            "2",
+            "--evals",
+            "2000",
+            "--freeze",
+            "--json",
+            "-S",
+            "hidden=[16]",
+        ]
+    )
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert abs(out["value"] - Gaussian(dim=2).reference) < 5 * out["error"]
+
+
+def test_nis_is_created_by_name():
+    sampler = hepflow.create("sampler", "nis", dim=3, transform="quadratic", bins=6)
+    assert isinstance(sampler, NISSampler)
+    assert len(sampler.sample(64, _gen(0))) == 64
