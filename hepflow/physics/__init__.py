@@ -1,9 +1,10 @@
 """Physics building blocks shared by process plugins: four-vectors, phase space, parameter
-cards, Standard-Model parameters, helicity amplitudes and units. No process lives here."""
+cards, cuts, Standard-Model parameters, helicity amplitudes and units. No process lives here."""
 
 from __future__ import annotations
 
-from . import helas, phase_space, slha, sm_parameters, units, vectors
+from . import cuts, helas, phase_space, slha, sm_parameters, units, vectors
+from .cuts import CutEfficiency, Cuts
 from .phase_space import breit_wigner, massless_volume, rambo, two_body
 from .slha import SLHA, SLHAError, parse_slha, read_slha
 from .sm_parameters import SMParameters
@@ -12,9 +13,12 @@ from .units import GEV2_TO_PB
 __all__ = [
     "GEV2_TO_PB",
     "SLHA",
+    "CutEfficiency",
+    "Cuts",
     "SLHAError",
     "SMParameters",
     "breit_wigner",
+    "cuts",
     "helas",
     "massless_volume",
     "parse_slha",

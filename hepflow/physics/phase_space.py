@@ -19,9 +19,13 @@ __all__ = [
     "check_momentum_conservation",
     "check_on_shell",
     "kallen",
+    "massless_propagator",
+    "massless_three_body",
     "massless_volume",
     "rambo",
+    "sequential_three_body",
     "two_body",
+    "two_body_t_channel",
 ]
 
 
@@ -195,3 +199,154 @@ def check_on_shell(
     if worst > rtol:
         raise AssertionError(f"momenta off shell: relative violation {worst:.3g} > {rtol}")
     return viol
+
+
+# -- mappings for multi-channel phase space -------------------------------------------------
+
+
+def massless_propagator(
+    x: torch.Tensor, s_min: float, s_max: float, s0: float = 0.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Invariant s in [s_min, s_max] from x (N,) with density proportional to 1 / (s + s0).
+
+    The map for a massless propagator (photon, soft/collinear gluon, t-channel): flat in
+    log(s + s0), so |1/s|-like integrands times ds/dx = (s + s0) log((s_max + s0) / (s_min + s0))
+    are flat. ``s0`` >= 0 regulates s_min = 0 (give s_min + s0 > 0). Returns (s, ds/dx).
+    """
+    if not s_min < s_max:
+        raise ValueError(f"massless_propagator needs s_min < s_max, got {s_min}, {s_max}")
+    if s0 < 0 or s_min + s0 <= 0:
+        raise ValueError(
+            f"massless_propagator needs s0 >= 0 and s_min + s0 > 0, got s_min={s_min}, s0={s0}; "
+            "give a positive regulator s0 when s_min is 0"
+        )
+    a, b = math.log(s_min + s0), math.log(s_max + s0)
+    s = torch.exp(a + x * (b - a)) - s0
+    s = torch.clamp(s, min=s_min, max=s_max)
+    return s, (s + s0) * (b - a)
+
+
+def _axes(n: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Two unit vectors (N, 3) completing the unit vector n (N, 3) to a right-handed frame."""
+    ref = torch.zeros_like(n)
+    use_x = n[:, 0].abs() < 0.9
+    ref[:, 0] = use_x.to(n.dtype)
+    ref[:, 1] = (~use_x).to(n.dtype)
+    e1 = torch.linalg.cross(ref, n)
+    e1 = e1 / torch.linalg.vector_norm(e1, dim=-1, keepdim=True)
+    return e1, torch.linalg.cross(n, e1)
+
+
+def two_body_t_channel(
+    x: torch.Tensor,
+    parent: torch.Tensor,
+    p_a: torch.Tensor,
+    m1: float | torch.Tensor = 0.0,
+    m2: float | torch.Tensor = 0.0,
+    t0: float = 0.0,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """parent -> p1 p2 with the invariant t = (p_a - p1)^2 mapped as a t-channel propagator.
+
+    In the parent rest frame the polar angle of p1 is measured from p_a (an incoming momentum,
+    e.g. a beam), and -t is drawn by ``massless_propagator`` from x0 with regulator t0 (density
+    1 / (-t + t0): a massless exchange between p_a and p1); phi = 2 pi x1. Weight =
+    d(-t)/dx0 / (16 pi M |p_a*|), the two-body phase space per unit x. Returns p1, p2, weight.
+    """
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"two_body_t_channel takes x of shape (N, 2), got {tuple(x.shape)}")
+    big_m2 = mass2(parent)
+    big_m = torch.sqrt(torch.clamp(big_m2, min=0.0))
+    m1 = torch.as_tensor(m1, dtype=big_m2.dtype, device=big_m2.device).expand_as(big_m2)
+    m2 = torch.as_tensor(m2, dtype=big_m2.dtype, device=big_m2.device).expand_as(big_m2)
+    lam = kallen(big_m2, m1 * m1, m2 * m2)
+    pstar = torch.sqrt(torch.clamp(lam, min=0.0)) / (2 * big_m)
+    beta = parent[:, 1:] / parent[:, :1]
+    pa = boost(p_a, -beta)
+    pa_abs = torch.linalg.vector_norm(pa[:, 1:], dim=-1)
+    e1 = torch.sqrt(pstar * pstar + m1 * m1)
+    # t = t_mid + 2 |p_a| |p1| cos: t_mid = m_a^2 + m1^2 - 2 E_a E1
+    t_mid = mass2(pa) + m1 * m1 - 2 * pa[:, 0] * e1
+    half = 2 * pa_abs * pstar
+    tau_min, tau_max = -(t_mid + half), -(t_mid - half)
+    lo = torch.log(tau_min + t0)
+    span = torch.log(tau_max + t0) - lo
+    tau = torch.exp(lo + x[:, 0] * span) - t0
+    dtau = (tau + t0) * span
+    cos = torch.clamp((-tau - t_mid) / torch.where(half > 0, half, torch.ones_like(half)), -1, 1)
+    sin = torch.sqrt(torch.clamp(1 - cos * cos, min=0.0))
+    phi = 2 * math.pi * x[:, 1]
+    n = pa[:, 1:] / pa_abs[:, None]
+    ex, ey = _axes(n)
+    direction = (
+        sin[:, None] * (torch.cos(phi)[:, None] * ex + torch.sin(phi)[:, None] * ey)
+        + cos[:, None] * n
+    )
+    vec = pstar[:, None] * direction
+    p1 = torch.cat([e1[:, None], vec], dim=-1)
+    p2 = torch.cat([torch.sqrt(pstar * pstar + m2 * m2)[:, None], -vec], dim=-1)
+    weight = torch.where(lam > 0, dtau / (16 * math.pi * big_m * pa_abs), torch.zeros_like(pstar))
+    return boost(p1, beta), boost(p2, beta), weight
+
+
+def sequential_three_body(
+    x: torch.Tensor,
+    parent: torch.Tensor,
+    s23: torch.Tensor,
+    masses: tuple[float, float, float] = (0.0, 0.0, 0.0),
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Sequential decay parent -> p1 + q, q -> p2 p3 with q^2 = s23 given, from x (N, 4).
+
+    dPhi_3 = dPhi_2(P; p1, q) ds23 / (2 pi) dPhi_2(q; p2, p3): the weight returned is
+    dPhi_2 dPhi_2 / (2 pi) per unit x; multiply by ds23/dx of whatever map drew s23 (flat,
+    ``breit_wigner``, ``massless_propagator``). Returns momenta (N, 3, 4) and the weight (N,).
+    """
+    if x.ndim != 2 or x.shape[1] != 4:
+        raise ValueError(f"sequential_three_body takes x of shape (N, 4), got {tuple(x.shape)}")
+    m1, m2, m3 = masses
+    p1, q, w1 = two_body(x[:, :2], parent, m1, torch.sqrt(torch.clamp(s23, min=0.0)))
+    p2, p3, w2 = two_body(x[:, 2:], q, m2, m3)
+    return torch.stack([p1, p2, p3], dim=1), w1 * w2 / (2 * math.pi)
+
+
+def massless_three_body(
+    x1: torch.Tensor, x2: torch.Tensor, angles: torch.Tensor, sqrt_s: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Three massless momenta in the centre-of-mass frame from their energy fractions.
+
+    x_i = 2 E_i / sqrt_s for particles 1 and 2 (x3 = 2 - x1 - x2); the event plane is oriented
+    by angles (N, 3) in [0, 1]: particle 1 along (cos beta = 2 a0 - 1, alpha = 2 pi a1), the
+    plane turned by gamma = 2 pi a2 about it (a uniform rotation). dPhi_3 = s / (128 pi^3)
+    dx1 dx2 per unit of the angles, so the weight is s / (128 pi^3) inside the Dalitz region
+    (x_i <= 1, x1 + x2 >= 1) and 0 outside; multiply by d(x1, x2)/dx of the energy map.
+    Returns momenta (N, 3, 4) and the weight (N,).
+    """
+    if angles.ndim != 2 or angles.shape[1] != 3:
+        raise ValueError(f"massless_three_body takes angles (N, 3), got {tuple(angles.shape)}")
+    x3 = 2 - x1 - x2
+    inside = (x1 <= 1) & (x2 <= 1) & (x3 <= 1) & (x1 >= 0) & (x2 >= 0) & (x3 >= 0)
+    e = 0.5 * sqrt_s
+    # angle between 1 and 2: 1 - x3 = x1 x2 (1 - cos12) / 2
+    den = torch.where(x1 * x2 > 0, x1 * x2, torch.ones_like(x1))
+    cos12 = torch.clamp(1 - 2 * (1 - x3) / den, -1, 1)
+    sin12 = torch.sqrt(torch.clamp(1 - cos12 * cos12, min=0.0))
+    cb = 2 * angles[:, 0] - 1
+    sb = torch.sqrt(torch.clamp(1 - cb * cb, min=0.0))
+    al, ga = 2 * math.pi * angles[:, 1], 2 * math.pi * angles[:, 2]
+    n = torch.stack([sb * torch.cos(al), sb * torch.sin(al), cb], dim=-1)
+    th = torch.stack([cb * torch.cos(al), cb * torch.sin(al), -sb], dim=-1)
+    ph = torch.stack([-torch.sin(al), torch.cos(al), torch.zeros_like(al)], dim=-1)
+    e1 = torch.cos(ga)[:, None] * th + torch.sin(ga)[:, None] * ph
+    v1 = (e * x1)[:, None] * n
+    v2 = (e * x2)[:, None] * (cos12[:, None] * n + sin12[:, None] * e1)
+    v3 = -(v1 + v2)
+    p = torch.stack(
+        [
+            torch.cat([(e * x1)[:, None], v1], -1),
+            torch.cat([(e * x2)[:, None], v2], -1),
+            torch.cat([(e * x3)[:, None], v3], -1),
+        ],
+        dim=1,
+    )
+    s = sqrt_s * sqrt_s
+    weight = torch.where(inside, torch.full_like(x1, s / (128 * math.pi**3)), torch.zeros_like(x1))
+    return p, weight

@@ -24,6 +24,8 @@ from ._two_to_two import TwoToTwoProcess
 __all__ = [
     "DDbarToEE",
     "EEToMuMu",
+    "EEToQQbar",
+    "EEToTTbar",
     "FourFermionProcess",
     "SChannelFermionPair",
     "UUbarToEE",
@@ -197,3 +199,75 @@ class UUbarToTTbar(FourFermionProcess):
     def colours(self) -> list[tuple[int, int]]:
         """Colour flows from the u to the t, anticolour from the u~ to the t~."""
         return [(501, 0), (0, 502), (501, 0), (0, 502)]
+
+
+class EEToQQbar(SChannelFermionPair):
+    """e+ e- -> q q~ through photon and Z at fixed sqrt_s (MadGraph: e+ e- > q q~), for the
+    quark ``flavour`` 1-5 (d u s c b; b massive with the card's MB), colour factor 3, with
+    the exact Born ``reference`` (massive formula)."""
+
+    name = "ee_qq"
+    process = "e+ e- > q q~"
+
+    def __init__(
+        self,
+        *,
+        sqrt_s: float,
+        flavour: int = 2,
+        z_boson: bool = True,
+        param_card: str | None = None,
+        device: str | torch.device = "cpu",
+    ) -> None:
+        if isinstance(flavour, bool) or flavour not in (1, 2, 3, 4, 5):
+            raise ValueError(
+                f"flavour must be a quark PDG id 1-5 (d u s c b), got {flavour!r}; "
+                "for top pairs use ee_tt"
+            )
+        self.flavour = int(flavour)
+        self.pdg = (-11, 11, self.flavour, -self.flavour)
+        self.process = f"e+ e- > {_QUARK_NAMES[self.flavour]} {_QUARK_NAMES[self.flavour]}~"
+        super().__init__(sqrt_s=sqrt_s, z_boson=z_boson, param_card=param_card, device=device)
+
+    def _exact_cross_section(self) -> float:
+        return _massive_born(self)
+
+    def options(self) -> dict[str, Any]:
+        return {**super().options(), "flavour": self.flavour}
+
+
+_QUARK_NAMES = {1: "d", 2: "u", 3: "s", 4: "c", 5: "b"}
+
+
+class EEToTTbar(SChannelFermionPair):
+    """e+ e- -> t t~ through photon and Z at fixed sqrt_s (MadGraph: e+ e- > t t~), massive
+    undecayed tops (MT from the card), colour factor 3, with the exact Born ``reference``."""
+
+    name = "ee_tt"
+    process = "e+ e- > t t~"
+    pdg = (-11, 11, 6, -6)
+
+    def _exact_cross_section(self) -> float:
+        return _massive_born(self)
+
+
+def _massive_born(proc: SChannelFermionPair) -> float:
+    """sigma(e+e- -> Q Q~), tree level, photon (+ Z), massive Q: N_c 2 pi alpha^2 / (3 s) beta
+    sum_{i = L, R} [(3 - beta^2) / 2 |V_i|^2 + beta^2 |A_i|^2], where for electron helicity i
+    V_i, A_i = (c_iR +- c_iL) / 2 and c_ij = Q_e Q + g_i^e g_j chi are the helicity amplitudes
+    of ``SChannelFermionPair._exact_cross_section`` (the vector part goes as beta (3 - beta^2)
+    / 2, the axial part as beta^3; at beta = 1 the two formulas agree)."""
+    p, s = proc.params, proc.sqrt_s**2
+    beta = math.sqrt(1 - 4 * proc.masses[2] ** 2 / s)
+    norm = p.sw * p.cw
+    q_in, t_in = FERMIONS[abs(proc.pdg[0])]
+    q_out, t_out = FERMIONS[abs(proc.pdg[2])]
+    g_in = ((t_in - q_in * p.sw2) / norm, -q_in * p.sw2 / norm)
+    g_out = ((t_out - q_out * p.sw2) / norm, -q_out * p.sw2 / norm)
+    chi = s / complex(s - p.MZ**2, p.MZ * p.WZ) if proc.z_boson else 0.0
+    total = 0.0
+    for gi in g_in:
+        c_l, c_r = (q_in * q_out + gi * gj * chi for gj in g_out)
+        vector, axial = (c_r + c_l) / 2, (c_r - c_l) / 2
+        total += (3 - beta**2) / 2 * abs(vector) ** 2 + beta**2 * abs(axial) ** 2
+    colour = proc.colour_sum / (proc.iden / 4)
+    return 2 * math.pi * p.aEW**2 / (3 * s) * colour * beta * total * GEV2_TO_PB
