@@ -160,8 +160,7 @@ def main() -> None:
     if "overhead" in parts:
         overhead(int(args.batch), 5, args.device)
     if "nis" in parts:
-        for line in nis_vs_vegas(int(args.evals), args.seeds, args.device):
-            print(line)
+        print(nis_vs_vegas(int(args.evals), args.seeds, args.device)[-1])
 
 
 if __name__ == "__main__":

@@ -10,7 +10,9 @@ contravariant vector. Vertex couplings are MadGraph's GC_ values (they include t
 External lines: ixxxxx, oxxxxx (Dirac spinors, massless and massive), vxxxxx (polarisation
 vectors). Vertices: ffv_amplitude (FFV, chiral couplings), and the off-shell currents with
 their propagators: ffv_current (vector), fvi_current / fvo_current (fermion), vvv_current
-(triple gauge vertex). Propagators have fixed widths, vectors are in unitary gauge.
+(triple gauge vertex). Gauge self-couplings: vvv_amplitude (ALOHA's VVV1_0) and vvvv_amplitude
+(VVVV1_0, VVVV3_0, VVVV4_0: the Lorentz structures of the four-gluon vertex, one per colour
+structure f f) with its off-shell current vvvv_current (VVVV1P0_1, ...). Propagators have fixed widths, vectors are in unitary gauge.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ __all__ = [
     "ixxxxx",
     "oxxxxx",
     "vector_propagator",
+    "vvv_amplitude",
     "vvv_current",
+    "vvvv_amplitude",
+    "vvvv_current",
     "vxxxxx",
 ]
 
@@ -353,3 +358,83 @@ def vvv_current(
         j = j - qc * (_minkowski(qc, j) / (mass * mass))[:, None]
     v = vector_propagator(q, mass, width)[:, None] * j
     return torch.cat([v1[:, :2] + v2[:, :2], v], dim=-1)
+
+
+def vvv_amplitude(v1: torch.Tensor, v2: torch.Tensor, v3: torch.Tensor, g: complex) -> torch.Tensor:
+    """Amplitude of a triple-gauge vertex with three vectors (on- or off-shell): the
+    colour-stripped g [(e1.e2) (k1 - k2).e3 + (e2.e3) (k2 - k3).e1 + (e3.e1) (k3 - k1).e2],
+    momenta incoming (k_i = -flow of v_i), the same Lorentz structure as ``vvv_current`` and
+    ALOHA's VVV1_0; for QCD it multiplies f^{a1 a2 a3}. Returns (N,) complex128."""
+    k1, k2, k3 = (-flow_momentum(v).to(C128) for v in (v1, v2, v3))
+    e1, e2, e3 = v1[:, 2:], v2[:, 2:], v3[:, 2:]
+    return g * (
+        _minkowski(e1, e2) * _minkowski(k1 - k2, e3)
+        + _minkowski(e2, e3) * _minkowski(k2 - k3, e1)
+        + _minkowski(e3, e1) * _minkowski(k3 - k1, e2)
+    )
+
+
+#: The four-vector Lorentz structures of the UFO sm model, as (sign, (i, j), (k, l)) terms of
+#: products of metric contractions e_i.e_j e_k.e_l (legs numbered from 1).
+_VVVV_STRUCTURES = {
+    "VVVV1": ((1, (1, 4), (2, 3)), (-1, (1, 3), (2, 4))),
+    "VVVV3": ((1, (1, 4), (2, 3)), (-1, (1, 2), (3, 4))),
+    "VVVV4": ((1, (1, 3), (2, 4)), (-1, (1, 2), (3, 4))),
+}
+
+
+def vvvv_amplitude(
+    v1: torch.Tensor,
+    v2: torch.Tensor,
+    v3: torch.Tensor,
+    v4: torch.Tensor,
+    g: complex,
+    lorentz: str,
+) -> torch.Tensor:
+    """Amplitude of a four-vector contact vertex: g times one of the UFO sm structures
+    VVVV1 = e1.e4 e2.e3 - e1.e3 e2.e4, VVVV3 = e1.e4 e2.e3 - e1.e2 e3.e4 or
+    VVVV4 = e1.e3 e2.e4 - e1.e2 e3.e4 (ALOHA's VVVV1_0, VVVV3_0, VVVV4_0). The four-gluon
+    vertex is g = i g_s^2 (GC_12) times VVVV1 f^{a1 a2 e} f^{a3 a4 e} + VVVV3 f^{a1 a3 e}
+    f^{a2 a4 e} + VVVV4 f^{a1 a4 e} f^{a2 a3 e}. Returns (N,) complex128."""
+    if lorentz not in _VVVV_STRUCTURES:
+        raise ValueError(
+            f"vvvv_amplitude: unknown Lorentz structure {lorentz!r}; "
+            f"choose one of {', '.join(_VVVV_STRUCTURES)}"
+        )
+    e = {1: v1[:, 2:], 2: v2[:, 2:], 3: v3[:, 2:], 4: v4[:, 2:]}
+    total = 0
+    for sign, (i, j), (k, m) in _VVVV_STRUCTURES[lorentz]:
+        total = total + sign * _minkowski(e[i], e[j]) * _minkowski(e[k], e[m])
+    return g * total
+
+
+def vvvv_current(
+    v2: torch.Tensor,
+    v3: torch.Tensor,
+    v4: torch.Tensor,
+    g: complex,
+    lorentz: str,
+    mass: float = 0.0,
+    width: float = 0.0,
+) -> torch.Tensor:
+    """Off-shell vector 1 leaving a four-vector vertex with v2, v3, v4 (ALOHA's VVVV1P0_1,
+    VVVV3P0_1, VVVV4P0_1): g times the structure of ``vvvv_amplitude`` with e1 taken off,
+    then -i (g - q q / M^2) / (q^2 - M^2 + i M G). Contracted with e1 and the propagator
+    divided out it is ``vvvv_amplitude``. Returns (N, 6) complex128 with flow v2 + v3 + v4."""
+    if lorentz not in _VVVV_STRUCTURES:
+        raise ValueError(
+            f"vvvv_current: unknown Lorentz structure {lorentz!r}; "
+            f"choose one of {', '.join(_VVVV_STRUCTURES)}"
+        )
+    e = {2: v2[:, 2:], 3: v3[:, 2:], 4: v4[:, 2:]}
+    j = 0
+    for sign, (_, i), (k, m) in _VVVV_STRUCTURES[lorentz]:  # leg 1 is always in the first pair
+        j = j + sign * e[i] * _minkowski(e[k], e[m])[:, None]
+    j = g * j
+    flow = v2[:, :2] + v3[:, :2] + v4[:, :2]
+    q = flow_momentum(torch.cat([flow, j], dim=-1))
+    if mass != 0.0:
+        qc = q.to(C128)
+        j = j - qc * (_minkowski(qc, j) / (mass * mass))[:, None]
+    v = vector_propagator(q, mass, width)[:, None] * j
+    return torch.cat([flow, v], dim=-1)
