@@ -1,0 +1,31 @@
+"""Normalizing flows on the unit hypercube: bijections of [0,1]^d with a uniform latent.
+
+``coupling_flow`` (rational-quadratic, piecewise-linear or -quadratic couplings with binary or
+alternating masks) and ``made_flow`` (MAF/IAF) build a ``Flow``; neural importance sampling and
+the generative surrogates build on them.
+"""
+
+from __future__ import annotations
+
+from .autoregressive import AutoregressiveLayer
+from .builders import coupling_flow, made_flow
+from .coupling import CouplingLayer
+from .errors import FlowError
+from .flow import Flow
+from .masks import MASKINGS, coupling_masks, full_dependence_layers
+from .transforms import TRANSFORMS, ElementwiseTransform, make_transform
+
+__all__ = [
+    "MASKINGS",
+    "TRANSFORMS",
+    "AutoregressiveLayer",
+    "CouplingLayer",
+    "ElementwiseTransform",
+    "Flow",
+    "FlowError",
+    "coupling_flow",
+    "coupling_masks",
+    "full_dependence_layers",
+    "made_flow",
+    "make_transform",
+]

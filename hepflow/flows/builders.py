@@ -1,0 +1,84 @@
+"""Factories for the two flow families: coupling flows and MADE (MAF/IAF) flows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+
+from .autoregressive import MODES, AutoregressiveLayer
+from .coupling import CouplingLayer
+from .errors import FlowError, check_choice
+from .flow import Flow
+from .masks import MASKINGS, coupling_masks, full_dependence_layers
+from .nets import check_hidden
+from .transforms import make_transform
+
+__all__ = ["coupling_flow", "made_flow"]
+
+
+def _positive(name: str, value: object, allow_zero: bool = False) -> int:
+    low = 0 if allow_zero else 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        kind = "non-negative" if allow_zero else "positive"
+        raise FlowError(f"{name}={value!r} must be a {kind} integer")
+    return value
+
+
+def coupling_flow(
+    dim: int,
+    *,
+    transform: str = "rqs",
+    bins: int = 10,
+    layers: int | None = None,
+    hidden: Sequence[int] = (64, 64),
+    condition_dim: int = 0,
+    masking: str = "binary",
+    activation: str = "relu",
+) -> Flow:
+    """Coupling flow on [0,1]^dim; ``layers=None``: fewest layers (>= 2) coupling every pair."""
+    _positive("dim", dim)
+    _positive("condition_dim", condition_dim, allow_zero=True)
+    check_choice("masking", masking, MASKINGS)
+    element = make_transform(transform, bins)
+    hidden = check_hidden(hidden)
+    n_layers = full_dependence_layers(dim, masking) if layers is None else layers
+    _positive("layers", n_layers)
+    blocks = [
+        CouplingLayer(mask, element, hidden, condition_dim, activation)
+        for mask in coupling_masks(dim, masking, n_layers)
+    ]
+    return Flow(blocks, dim, condition_dim)
+
+
+def made_flow(
+    dim: int,
+    *,
+    transform: str = "rqs",
+    bins: int = 10,
+    layers: int = 4,
+    hidden: Sequence[int] = (64, 64),
+    condition_dim: int = 0,
+    mode: str = "maf",
+    activation: str = "relu",
+) -> Flow:
+    """Masked autoregressive flow; the dimension order is reversed from one layer to the next."""
+    _positive("dim", dim)
+    _positive("condition_dim", condition_dim, allow_zero=True)
+    _positive("layers", layers)
+    check_choice("mode", mode, MODES)
+    element = make_transform(transform, bins)
+    hidden = check_hidden(hidden)
+    forward_order = torch.arange(dim)
+    blocks = [
+        AutoregressiveLayer(
+            forward_order if i % 2 == 0 else forward_order.flip(0),
+            element,
+            hidden,
+            condition_dim,
+            mode,
+            activation,
+        )
+        for i in range(layers)
+    ]
+    return Flow(blocks, dim, condition_dim)
