@@ -16,12 +16,13 @@ Timed (median of ``--repeats``, events per second, wall clock):
   pylhe iterating its ``LHEEvent`` objects (no conversion) and raw uproot ``TTree.iterate``
   of the same branches; HepMC is read with pyhepmc's reader (hepflow has no HepMC reader).
 
-Memory: each writer in a fresh subprocess streams ``--memory-factor`` x N events in chunks;
-the peak resident set size (VmHWM) after the first two chunks and at the end, and the
-difference (what the writer keeps per event: should be ~0, i.e. flat).
+Memory: each writer in a fresh subprocess streams ``--memory-events`` (1e6 and 1e7) hadronic
+events in chunks; the peak resident set size (VmHWM) after the first two chunks, half-way and
+at the end: flat means 1e7 events peak where 1e6 do.
 
-    python benchmarks/io.py                    # N = 1e5 (~10 min on 2 cores)
-    python benchmarks/io.py --events 1e6       # the issue's size
+    python benchmarks/io.py --quick            # small sizes, a few minutes
+    python benchmarks/io.py                    # N = 1e5 per record, memory 1e6 vs 1e7
+    python benchmarks/io.py --events 1e6       # the issue's throughput size
     python benchmarks/io.py --write            # also update BENCHMARKS.md, "## Event I/O"
 """
 
@@ -371,24 +372,24 @@ def memory_child(fmt: str, record: str, total: int, chunk: int, path: str) -> No
 
 def run_memory(args, tmp: Path) -> list[dict]:
     rows = []
-    total = int(args.events * args.memory_factor)
-    for fmt in args.formats:
-        path = tmp / f"memory{SUFFIX[fmt]}"
-        cmd = [sys.executable, __file__, "--memory-child", fmt, "hadronic", str(total)]
-        cmd += [str(args.chunk), str(path)]
-        t0 = time.perf_counter()
-        out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-        sec = time.perf_counter() - t0
-        res = json.loads(out.strip().splitlines()[-1])
-        size = path.stat().st_size / 2**20
-        path.unlink()
-        rows.append(dict(fmt=fmt, total=total, seconds=sec, file_mb=size, **res))
-        print(
-            f"memory {fmt:6s} {total:,} events: peak RSS {res['after_2_chunks_mb']:.0f} MB after 2 "
-            f"chunks, {res['half_mb']:.0f} MB half-way, {res['end_mb']:.0f} MB at the end "
-            f"({size:.0f} MB file, {sec:.0f} s)",
-            flush=True,
-        )
+    for fmt in args.memory_formats:
+        for total in (int(t) for t in args.memory_events):
+            path = tmp / f"memory{SUFFIX[fmt]}"
+            cmd = [sys.executable, __file__, "--memory-child", fmt, "hadronic", str(total)]
+            cmd += [str(args.chunk), str(path)]
+            t0 = time.perf_counter()
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            sec = time.perf_counter() - t0
+            res = json.loads(out.strip().splitlines()[-1])
+            size = path.stat().st_size / 2**20
+            path.unlink()
+            rows.append(dict(fmt=fmt, total=total, seconds=sec, file_mb=size, **res))
+            print(
+                f"memory {fmt:6s} {total:,} events: peak RSS {res['after_2_chunks_mb']:.0f} MB "
+                f"after 2 chunks, {res['half_mb']:.0f} MB half-way, {res['end_mb']:.0f} MB at "
+                f"the end ({size:.0f} MB file, {sec:.0f} s)",
+                flush=True,
+            )
     return rows
 
 
@@ -483,31 +484,42 @@ def table(rows: list[dict], memory: list[dict], args, command: str) -> str:
         )
     lines += [
         "",
-        "Why the LHE target is missed: a profile of the `lhe` writer (1e5 hadronic events) puts "
-        "about 60% of its time in the Python f-string that formats each particle line with "
-        "`repr` of 7 floats (up to 17 significant digits, so that files read back bit for bit; "
-        "pylhe's `tolhe` rounds momenta to 9 and weights to 5 digits). Reaching 5x would need "
-        "that formatting done in C (e.g. numpy's conversion of whole columns to strings); not "
-        "tried here.",
+        "How the LHE writer gets there: Python formats one float in about a microsecond "
+        "(`repr`, and numpy's `astype(str)` is no faster), and an event holds 30-odd, so the "
+        "writer formats whole columns with numpy integer arithmetic instead "
+        "(`plugins/hepflow_io/_format.py`): 17 significant digits (exact round trip) from "
+        "round(|x| 10^k) computed exactly as a double-double (Dekker's product), digits by a "
+        "4-digit lookup table, rows assembled as a byte matrix and written once per block. "
+        "pylhe's `tolhe` rounds momenta to 9 and weights to 5 digits; this writer keeps all 17.",
     ]
     if memory:
+        totals = sorted({m["total"] for m in memory})
         lines += [
             "",
-            f"Memory, streaming {memory[0]['total']:,} hadronic events ({args.memory_factor}x N) "
-            f"in chunks of {args.chunk:,}, each writer in a fresh process (libraries imported "
-            "first): peak resident set size (VmHWM) after the first two chunks, half-way and at "
-            "the end (close included). Flat means the second half adds nothing.",
+            f"Memory: hadronic events streamed in chunks of {args.chunk:,} through each writer, "
+            "in a fresh process per writer and size (libraries imported first); peak resident "
+            "set size (VmHWM) after the first two chunks and at the end (close included). Flat "
+            "means the larger run peaks where the smaller one does.",
             "",
-            "| format | peak RSS after 2 chunks (MB) | half-way (MB) | at end (MB) | growth, "
-            "2nd half (MB) | file (MB) | time (s) |",
+            "| format | events | peak RSS after 2 chunks (MB) | half-way (MB) | at end (MB) | "
+            "file (MB) | time (s) |",
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for m in memory:
             lines.append(
-                f"| {m['fmt']} | {m['after_2_chunks_mb']:.0f} | {m['half_mb']:.0f} | "
-                f"{m['end_mb']:.0f} | {m['end_mb'] - m['half_mb']:.0f} | {m['file_mb']:.0f} | "
+                f"| {m['fmt']} | {m['total']:,} | {m['after_2_chunks_mb']:.0f} | "
+                f"{m['half_mb']:.0f} | {m['end_mb']:.0f} | {m['file_mb']:.0f} | "
                 f"{m['seconds']:.0f} |"
             )
+        if len(totals) > 1:
+            lines.append("")
+            for fmt in dict.fromkeys(m["fmt"] for m in memory):
+                peak = {m["total"]: m["end_mb"] for m in memory if m["fmt"] == fmt}
+                lo, hi = peak[totals[0]], peak[totals[-1]]
+                lines.append(
+                    f"- {fmt}: peak {lo:.0f} MB for {totals[0]:,} events, {hi:.0f} MB for "
+                    f"{totals[-1]:,} ({hi - lo:+.0f} MB)."
+                )
     return "\n".join(lines) + "\n"
 
 
@@ -533,9 +545,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--records", nargs="+", default=["ee_mumu", "hadronic"])
     parser.add_argument("--formats", nargs="+", default=["lhe", "root", "hdf5", "hepmc"])
-    parser.add_argument("--memory-factor", type=int, default=10, help="0: no memory run")
+    parser.add_argument(
+        "--memory-events",
+        type=float,
+        nargs="*",
+        default=[1e6, 1e7],
+        help="events streamed per writer for the memory check (none: skip it)",
+    )
+    parser.add_argument("--memory-formats", nargs="+", default=["lhe", "root", "hdf5"])
+    parser.add_argument(
+        "--quick", action="store_true", help="small sizes: N = 2e4, 1 repeat, memory 1e5 vs 4e5"
+    )
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.events, args.repeats, args.chunk = 2e4, 1, 10_000
+        args.memory_events = [1e5, 4e5]
     for required in ("lhe", "root"):
         if required not in args.formats:
             args.formats.insert(0, required)
@@ -543,7 +568,7 @@ def main(argv: list[str] | None = None) -> None:
     command = "python benchmarks/io.py " + shlex.join(argv)
     with tempfile.TemporaryDirectory(prefix="hepflow-io-bench-") as tmp:
         rows = run_throughput(args, Path(tmp))
-        memory = run_memory(args, Path(tmp)) if args.memory_factor else []
+        memory = run_memory(args, Path(tmp)) if args.memory_events else []
     text = table(rows, memory, args, command.strip())
     print()
     print(text)

@@ -9,9 +9,11 @@ written as JSON beside the outputs, atomically.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import platform
+import tempfile
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -167,7 +169,7 @@ def run_pipeline(
     registry = registry or get_registry()
     device = resolve_device(card.device)
     out_dir = Path(card.output_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    _check_writable(out_dir)
     summary_path = out_dir / SUMMARY_NAME
     n_shards = 1 if executor == "local" else max(1, int(workers))
     targets = [out_dir / spec.path for spec in card.outputs]
@@ -239,9 +241,11 @@ def run_pipeline(
     summary["summary_path"] = str(summary_path)
     if failures:
         kept = ", ".join(summary["outputs"]) or "none"
+        why = "; ".join(f"shard {f['index']}: {f['error']}" for f in failures)
         raise HepflowError(
-            f"{len(failures)} of {n_shards} shards failed ({failures[0]['error']}); the other "
-            f"shards' files are complete ({kept}) and {summary_path} lists them"
+            f"{len(failures)} of {n_shards} shards failed ({why}); the other shards' files are "
+            f"complete ({kept}), and {summary_path} lists them under 'shards' and the failures "
+            "under 'failed_shards'; rerun with another seed or fix the cause"
         )
     if interrupted:  # files and summary are complete for the events so far; now stop
         raise KeyboardInterrupt
@@ -426,6 +430,29 @@ def _atomic_write(target: Path, write, *, overwrite: bool) -> None:
     try:
         write(tmp)
         os.replace(tmp, target)
+    except OSError as exc:
+        raise _write_error(target, exc) from exc
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+
+
+def _write_error(path: Path, exc: OSError) -> HepflowError:
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+    fix = (
+        "free disk space or choose another output_dir"
+        if full
+        else "choose a writable output_dir in the card, or fix its permissions"
+    )
+    return HepflowError(f"cannot write {str(path)!r}: {exc.strerror or exc}; {fix}")
+
+
+def _check_writable(out_dir: Path) -> None:
+    """Create the output folder and try a file in it, so that a read-only place fails now,
+    not after the integration."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".hepflow-probe-"):
+            pass
+    except OSError as exc:
+        raise _write_error(out_dir, exc) from exc

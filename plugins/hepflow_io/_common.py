@@ -14,6 +14,8 @@ Every writer here follows hepflow's rules for outputs (ARCHITECTURE.md, "Errors"
 from __future__ import annotations
 
 import abc
+import contextlib
+import errno
 import os
 import re
 from collections.abc import Mapping
@@ -28,6 +30,7 @@ import hepflow
 __all__ = [
     "EXTRA_DTYPES",
     "AtomicWriter",
+    "OutputWriteError",
     "batch_to_numpy",
     "concat_numpy",
     "numpy_to_batch",
@@ -41,6 +44,31 @@ EXTRA_DTYPES = {
     "alpha_qed": np.float64,
     "alpha_s": np.float64,
 }
+
+
+class OutputWriteError(hepflow.HepflowError):
+    """The operating system refused to write an output (full disk, read-only place, quota)."""
+
+
+_FIXES = {
+    errno.ENOSPC: "free disk space or write to another file system (output_dir in the card)",
+    errno.EDQUOT: "free space in your quota or write elsewhere (output_dir in the card)",
+    errno.EFBIG: "the file system or a limit (ulimit -f) caps file size; write elsewhere or "
+    "split the run (fewer events per file, --executor dask shards)",
+    errno.EROFS: "the file system is read-only; choose a writable output_dir",
+    errno.EACCES: "you may not write there; choose a writable output_dir or fix its permissions",
+    errno.EPERM: "you may not write there; choose a writable output_dir or fix its permissions",
+}
+
+
+def write_error(what: str, path: Path, exc: OSError) -> OutputWriteError:
+    """A clear error for an OSError met while writing ``path``: what failed, why, the fix."""
+    fix = _FIXES.get(exc.errno, "check that the output folder is writable and has free space")
+    reason = exc.strerror or str(exc)
+    return OutputWriteError(
+        f"cannot write {what} {str(path)!r}: {reason} [{errno.errorcode.get(exc.errno, exc.errno)}]"
+        f"; {fix}. Nothing was left behind, an earlier file of that name is untouched"
+    )
 
 
 def safe_name(name: str) -> str:
@@ -175,17 +203,22 @@ class AtomicWriter(abc.ABC):
                 "exist; create it first"
             )
 
+    def _os_error(self, exc: OSError) -> OutputWriteError:
+        return write_error(f"{self.format_name} output", self.path, exc)
+
     def _summary(self, summary: Mapping[str, Any] | None) -> dict[str, Any]:
         """The closing summary, with anything missing taken from ``run_info``."""
         return {**self.run_info, **dict(summary or {})}
 
     def _discard(self) -> None:
         try:
-            self._abort()
+            with contextlib.suppress(OSError):  # e.g. a full disk again while closing
+                self._abort()
         finally:
             self._open_state = False
             for tmp in self._temporaries():
-                tmp.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):  # a read-only place refuses even that
+                    tmp.unlink(missing_ok=True)
 
     # -- the EventWriter contract ----------------------------------------------------------
     def __enter__(self):
@@ -195,8 +228,10 @@ class AtomicWriter(abc.ABC):
         self.n_events = 0
         try:
             self._open()
-        except BaseException:
+        except BaseException as exc:
             self._discard()
+            if isinstance(exc, OSError):
+                raise self._os_error(exc) from exc
             raise
         self._open_state = True
         return self
@@ -219,8 +254,10 @@ class AtomicWriter(abc.ABC):
             return
         try:
             self._write(events)
-        except BaseException:
+        except BaseException as exc:
             self._discard()
+            if isinstance(exc, OSError):
+                raise self._os_error(exc) from exc
             raise
         self.n_events += len(events)
 
@@ -235,8 +272,10 @@ class AtomicWriter(abc.ABC):
             _fsync(self.tmp_path)  # the data is on disk before the name points at it
             self._check_target()  # someone may have created the target meanwhile
             os.replace(self.tmp_path, self.path)
-        except BaseException:
+        except BaseException as exc:
             self._discard()
+            if isinstance(exc, OSError):
+                raise self._os_error(exc) from exc
             raise
         self._open_state = False
         for tmp in self._temporaries():

@@ -25,10 +25,11 @@ The file is what Pythia 8, Herwig and pylhe read::
 
 The structural blocks (``<header>``, ``<initrwgt>``, ``<init>``, ``<generator>``) are pylhe 2.x
 data classes (``LHEHeader``, ``LHEInitRWGT``, ``LHEInit``, ``LHEInitInfo``, ``LHEProcInfo``,
-``LHEGenerator``) serialised by pylhe. Events are formatted here: every float is written with
-``repr`` (the shortest text that reads back bit for bit), where pylhe's ``LHEEvent.tolhe``
-rounds momenta to 9 and ``<rwgt>`` weights to 5 significant digits, and building one pylhe
-object per particle is several times slower than formatting the columns directly.
+``LHEGenerator``) serialised by pylhe. Events are formatted here, whole columns at a time
+with numpy (``_format.py``): every float with 17 significant digits, which read back bit for
+bit, where pylhe's ``LHEEvent.tolhe`` rounds momenta to 9 and ``<rwgt>`` weights to 5
+significant digits; building one pylhe object per particle, or calling ``repr`` per number,
+is 5-10 times slower (benchmarks/io.py).
 
 Choices, as LHEF leaves them to the writer:
 
@@ -83,6 +84,7 @@ import numpy as np
 import hepflow
 
 from ._common import AtomicWriter, batch_to_numpy, numpy_to_batch
+from ._format import drop_nul, float_field, int_field, row
 
 if TYPE_CHECKING:
     import pylhe
@@ -114,6 +116,48 @@ def _full_precision():
 _LHE_EXTRAS = ("process_id", "scale", "alpha_qed", "alpha_s")
 _CARD_TAG = "hepflow_card"
 _RUN_TAG = "hepflow_run"
+
+
+_BLOCK = 4096  # events formatted at once
+
+
+def _event_text(
+    counts: np.ndarray,
+    per_event: list[np.ndarray],
+    per_particle: list[np.ndarray],
+    variations: list[np.ndarray],
+    ids: list[str],
+) -> bytes:
+    """The <event> blocks of a run of events, every number formatted column by column."""
+    n, n_part = len(counts), len(per_particle[0])
+    pid, weight, scale, aqed, aqcd = per_event
+    head = row(
+        n, b"<event>\n ", int_field(counts), b" ", int_field(pid), b" ", float_field(weight),
+        b" ", float_field(scale), b" ", float_field(aqed), b" ", float_field(aqcd), b"\n",
+    )  # fmt: skip
+    ints, floats = per_particle[:6], per_particle[6:]
+    parts = [b" ", int_field(ints[0])]
+    for c in ints[1:]:
+        parts += [b" ", int_field(c)]
+    for j, c in enumerate(floats):
+        parts += [b" 0.0 " if j == len(floats) - 1 else b" ", float_field(c)]
+    particles = row(n_part, *parts, b"\n")
+    # one row of text per event: head, its particles (NUL rows pad to the largest count),
+    # the weight variations and the closing tags; the NULs are dropped at the end
+    width = int(counts.max())
+    if np.all(counts == width):
+        padded = particles.reshape(n, width * particles.shape[1])
+    else:
+        padded = np.zeros((n, width, particles.shape[1]), np.uint8)
+        within = np.arange(n_part) - np.repeat(np.cumsum(counts) - counts, counts)
+        padded[np.repeat(np.arange(n), counts), within] = particles
+        padded = padded.reshape(n, -1)
+    pieces = [head, padded]
+    for k, (key, values) in enumerate(zip(ids, variations, strict=True)):
+        tag = ("<rwgt>\n" if k == 0 else "") + f"<wgt id={quoteattr(key)}>"
+        pieces.append(row(n, tag.encode(), float_field(values), b"</wgt>\n"))
+    pieces.append(row(n, b"</rwgt>\n</event>\n" if variations else b"</event>\n"))
+    return drop_nul(np.concatenate(pieces, axis=1))
 
 
 def _pair(value: Any, name: str, kind: type) -> tuple[Any, Any]:
@@ -177,7 +221,7 @@ class LheWriter(AtomicWriter):
 
     # -- life cycle -------------------------------------------------------------------------
     def _open(self) -> None:
-        self._body = open(self.body_path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115
+        self._body = open(self.body_path, "wb")  # noqa: SIM115
         self._processes: dict[int, list[float]] = {}  # id -> [sum w, max |w|, n]
         self._negative = False
         self._variation_ids: list[str] | None = None
@@ -219,10 +263,6 @@ class LheWriter(AtomicWriter):
             acc[1] = max(acc[1], float(np.abs(w).max()))
             acc[2] += len(w)
 
-        def column(name: str) -> list[float]:
-            col = extras.get(name)
-            return [-1.0] * n if col is None else np.asarray(col, np.float64).tolist()
-
         mom = cols["momentum"]
         mass = cols["mass"]
         if mass is None:
@@ -230,42 +270,30 @@ class LheWriter(AtomicWriter):
             mass = np.sqrt(np.clip(m2, 0.0, None))
         spin = cols["spin"]
         spin = np.full(len(mom), 9.0) if spin is None else spin
-        lines = [
-            f" {i} {s} {m1} {m2} {c1} {c2} {px!r} {py!r} {pz!r} {e!r} {m!r} 0.0 {sp!r}\n"
-            for i, s, m1, m2, c1, c2, e, px, py, pz, m, sp in zip(
-                cols["pdg_id"].tolist(),
-                cols["status"].tolist(),
-                *cols["mothers"].T.tolist(),
-                *cols["color"].T.tolist(),
-                *mom.T.tolist(),
-                mass.tolist(),
-                spin.tolist(),
-                strict=True,
-            )
+        undefined = np.full(n, -1.0)
+        per_event = [pid, weight] + [
+            undefined if extras.get(k) is None else np.asarray(extras[k], np.float64)
+            for k in ("scale", "alpha_qed", "alpha_s")
         ]
-        infos = zip(
-            cols["n_particles"].tolist(),
-            pid.tolist(),
-            weight.tolist(),
-            column("scale"),
-            column("alpha_qed"),
-            column("alpha_s"),
-            strict=True,
-        )
-        rw_keys = [f"<wgt id={quoteattr(k)}>" for k in ids]
-        rw_vals = [cols["weight_variations"][k].tolist() for k in ids]
-        out = []
-        start = 0
-        for j, (npart, p, w, scale, aqed, aqcd) in enumerate(infos):
-            out.append(f"<event>\n {npart} {p} {w!r} {scale!r} {aqed!r} {aqcd!r}\n")
-            out.extend(lines[start : start + npart])
-            start += npart
-            if rw_keys:
-                out.append("<rwgt>\n")
-                out.extend(f"{k}{v[j]!r}</wgt>\n" for k, v in zip(rw_keys, rw_vals, strict=True))
-                out.append("</rwgt>\n")
-            out.append("</event>\n")
-        self._body.write("".join(out))
+        per_particle = [
+            cols["pdg_id"], cols["status"], *cols["mothers"].T, *cols["color"].T,
+            mom[:, 1], mom[:, 2], mom[:, 3], mom[:, 0], mass, spin,
+        ]  # fmt: skip
+        variations = [cols["weight_variations"][k] for k in ids]
+        counts = cols["n_particles"]
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        for a in range(0, n, _BLOCK):  # blocks that stay in the CPU cache
+            b = min(a + _BLOCK, n)
+            p0, p1 = int(offsets[a]), int(offsets[b])
+            self._body.write(
+                _event_text(
+                    counts[a:b],
+                    [c[a:b] for c in per_event],
+                    [c[p0:p1] for c in per_particle],
+                    [v[a:b] for v in variations],
+                    ids,
+                )
+            )
 
     @staticmethod
     def _incoming_energies(cols: dict[str, Any]) -> tuple[float, float] | None:
