@@ -98,7 +98,11 @@ def build_components(card: RunCard, registry: Registry, device: torch.device) ->
         "sampler",
         card.sampler.name,
         card.sampler.options,
-        implicit={"device": str(device), "dim": integrand.dim},
+        implicit={
+            "device": str(device),
+            "dim": integrand.dim,
+            "channels": getattr(integrand, "channels", None),
+        },
         where=f"{card.source}: [sampler] {card.sampler.name}",
     )
     return integrand, sampler
@@ -347,6 +351,7 @@ def _run_info(card, context, integrand, sampler, result) -> dict[str, Any]:
         "mode": gen.mode,
         "beam_pdg": getattr(integrand, "beam_pdg", None),
         "beam_energy": getattr(integrand, "beam_energy", None),
+        "pdf_id": getattr(integrand, "pdf_lhapdf_id", None),
     }
 
 

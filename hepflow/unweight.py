@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import torch
 
+from .channels import CHANNEL_KEY
 from .errors import HepflowError
 from .events import EventBatch
 from .integrate import evaluate
@@ -156,6 +157,8 @@ def generate_events(
         stats.weights.add(w)
         stats.n_tried += used
         x = batch.x[:used][selected]
+        channel = batch.extras.get(CHANNEL_KEY)  # multi-channel points map through their own
+        channel = None if channel is None else channel[:used][selected]
         if mode == "weighted":
             event_w = w[selected] * selected.to(w.dtype).mean()
         else:
@@ -166,9 +169,13 @@ def generate_events(
             event_w = torch.sign(w[selected]) * abs(cross_section) * scale
         stats.n_negative += int((event_w < 0).sum())
         for start in range(0, len(x), chunk_size):
-            events = _reweighted(
-                integrand.events(x[start : start + chunk_size]), event_w[start : start + chunk_size]
+            part = slice(start, start + chunk_size)
+            record = (
+                integrand.events(x[part])
+                if channel is None
+                else integrand.events(x[part], channel=channel[part])
             )
+            events = _reweighted(record, event_w[part])
             stats.n_events += len(events)
             yield events
 

@@ -193,7 +193,7 @@ class LheWriter(AtomicWriter):
         run_info: Mapping[str, Any] | None = None,
         beam_pdg: Sequence[int] | None = None,
         beam_energy: float | Sequence[float] | None = None,
-        pdf_id: int | Sequence[int] = 0,
+        pdf_id: int | Sequence[int] | None = None,
         pdf_group: int | Sequence[int] = 0,
         compresslevel: int = 6,
     ) -> None:
@@ -206,6 +206,8 @@ class LheWriter(AtomicWriter):
         self.beam_energy = None if beam_energy is None else _pair(beam_energy, "beam_energy", float)
         if self.beam_energy is not None and not all(e > 0 for e in self.beam_energy):
             raise ValueError(f"beam_energy must be positive GeV, got {beam_energy!r}")
+        if pdf_id is None:  # the card's option, else the integrand's PDF set (LHAPDF id)
+            pdf_id = known.get("pdf_id") or 0
         self.pdf_id = _pair(pdf_id, "pdf_id", int)
         self.pdf_group = _pair(pdf_group, "pdf_group", int)
         if not 1 <= int(compresslevel) <= 9:
