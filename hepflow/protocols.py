@@ -61,6 +61,10 @@ class Sampler(Protocol):
     ``state_dict()`` / ``load_state_dict(state)`` hold everything learned, as tensors and plain
     Python values, so that a trained sampler is saved with ``torch.save``, shipped to workers and
     reloaded to give bit-identical samples.
+
+    Optional: ``sample_for_events(n, generator)``, a second density for event generation when
+    the one that minimises the integral's variance is not the one that unweights best (VEGAS+
+    allocation); the pipeline surveys both and draws events from the better.
     """
 
     dim: int

@@ -333,9 +333,9 @@ def _merge_stats(all_stats) -> GenerationStats:
 def _run_info(card, context, integrand, sampler, result) -> dict[str, Any]:
     """What writers know before the first event: cross section and maximum weight."""
     gen, plan = card.generation, card.integration
-    w_max, estimator = None, None
+    w_max, estimator, draw = None, None, "sample"
     if gen.mode == "unweighted":
-        w_max, estimator = survey_max_weight(
+        w_max, estimator, draw = survey_max_weight(
             integrand,
             sampler,
             _generator(context.device, child_seeds(card.seed, 3)[2]),
@@ -348,6 +348,7 @@ def _run_info(card, context, integrand, sampler, result) -> dict[str, Any]:
         "cross_section": _cross_section(result, integrand),
         "max_weight": w_max,
         "max_weight_estimator": estimator,
+        "event_sampling": draw,
         "mode": gen.mode,
         "beam_pdg": getattr(integrand, "beam_pdg", None),
         "beam_energy": getattr(integrand, "beam_energy", None),
@@ -385,6 +386,7 @@ def _stream_events(card, context, integrand, sampler, run_info, targets, generat
             nan_policy=plan.nan_policy,
             batch_size=plan.batch_size,
             stats=stats,
+            draw=run_info.get("event_sampling", "sample"),
         )
         interrupted = False
         try:

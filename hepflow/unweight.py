@@ -18,7 +18,7 @@ from .channels import CHANNEL_KEY
 from .errors import HepflowError
 from .events import EventBatch
 from .integrate import evaluate
-from .stats import WeightAccumulator, max_weight_quantile
+from .stats import WeightAccumulator, max_weight_quantile, unweighting_efficiency
 
 __all__ = ["GenerationStats", "generate_events", "hit_or_miss", "survey_max_weight"]
 
@@ -94,14 +94,30 @@ def survey_max_weight(
     quantile: float,
     nan_policy: str = "raise",
     batch_size: int | None = None,
-) -> tuple[float, str]:
-    """Estimate w_max from a fresh sample of n points: the ``quantile`` of |w| (1 = max)."""
-    batch, _ = evaluate(
-        integrand, sampler.sample(n, generator), nan_policy=nan_policy, batch_size=batch_size
-    )
-    w_max = max_weight_quantile(batch.weights, quantile)
+) -> tuple[float, str, str]:
+    """Estimate w_max from a fresh sample of n points: the ``quantile`` of |w| (1 = max).
+
+    A sampler may offer a second density for event generation, ``sample_for_events`` (VEGAS:
+    the map without the variance-driven allocation). Then both are surveyed and the one with
+    the higher expected unweighting efficiency is chosen. Returns (w_max, how it was
+    estimated, the name of the sampler method to draw events with).
+    """
+    draws = ["sample"] + (["sample_for_events"] if hasattr(sampler, "sample_for_events") else [])
+    best = None
+    for draw in draws:
+        batch, _ = evaluate(
+            integrand,
+            getattr(sampler, draw)(n, generator),
+            nan_policy=nan_policy,
+            batch_size=batch_size,
+        )
+        w_max = max_weight_quantile(batch.weights, quantile)
+        efficiency = unweighting_efficiency(batch.weights, w_max)
+        if best is None or efficiency > best[0]:
+            best = (efficiency, w_max, draw, len(batch))
+    _, w_max, draw, n_used = best
     what = "maximum" if quantile == 1.0 else f"{quantile:g} quantile"
-    return w_max, f"{what} of |w| over {len(batch)} fresh points"
+    return w_max, f"{what} of |w| over {n_used} fresh points from sampler.{draw}", draw
 
 
 def generate_events(
@@ -118,11 +134,13 @@ def generate_events(
     nan_policy: str = "raise",
     batch_size: int | None = None,
     stats: GenerationStats | None = None,
+    draw: str = "sample",
 ) -> Iterator[EventBatch]:
     """Yield EventBatch chunks until ``n_events`` events are produced.
 
     The integrand must provide ``events(x) -> EventBatch``. ``stats`` (if given) is updated
-    as chunks are produced, so a caller sees the efficiency even if it stops early.
+    as chunks are produced, so a caller sees the efficiency even if it stops early. ``draw``
+    names the sampler method that draws the points (``survey_max_weight`` chooses it).
     """
     if not hasattr(integrand, "events"):
         raise HepflowError(
@@ -139,7 +157,7 @@ def generate_events(
         n_try = int(min(max(n_try, 100), max(chunk_size, 1) * 100))
         batch, _ = evaluate(
             integrand,
-            sampler.sample(n_try, generator),
+            getattr(sampler, draw)(n_try, generator),
             nan_policy=nan_policy,
             batch_size=batch_size,
         )
