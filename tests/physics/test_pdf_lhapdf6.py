@@ -437,3 +437,29 @@ def test_set_without_alphas_table_says_what_to_do(tmp_path):
     assert p.xfxQ2(21, [0.1], [100.0]).shape == (1,)
     with pytest.raises(PDFError, match="AlphaS_Qs"):
         p.alphas_Q2([100.0])
+
+
+def test_knot_locator_equals_searchsorted():
+    """The fast knot lookup is exact: the same cells as a binary search, on and next to knots."""
+    from hepflow.physics.pdf.interpolate import KnotLocator
+
+    rng = np.random.default_rng(3)
+    cases = [
+        (np.geomspace(1e-9, 1, 100)[2:-2], 1e-9, 1.0),
+        (np.sort(np.exp(rng.uniform(-20, 0, 300))), math.exp(-20), 1.0),
+    ]
+    for knots, lo, hi in cases:
+        k = torch.as_tensor(knots)
+        locate = KnotLocator(k, lo, hi)
+        v = np.concatenate(
+            [
+                np.exp(rng.uniform(math.log(lo), math.log(hi), 10_000)),
+                knots,
+                np.nextafter(knots, 0),
+                np.nextafter(knots, np.inf),
+                [lo, hi],
+            ]
+        )
+        v = torch.as_tensor(np.clip(v, lo, hi))
+        expected = torch.searchsorted(k, v, right=True, out_int32=True)
+        assert torch.equal(locate(v, v.log()), expected)

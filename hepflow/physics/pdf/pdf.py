@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,10 @@ EMBEDDED: dict[str, tuple[str, str, int, int]] = {
 }
 _ALIASES = {"nn23lo1": "nn23lo1", "NNPDF23_lo_as_0130_qed": "nn23lo1"}
 ALL_PIDS: tuple[int, ...] = tuple(range(-6, 7))  # xfxQ2_all order; 0 = gluon
-_CHUNK = 1 << 18  # points per pass: bounds the temporaries (~30 MB each at 14 columns)
+# points per pass: bounds the (n,)-sized temporaries of the range checks and extrapolation (the
+# interpolators cut their own work into cache-sized pieces); a batch up to this size is one
+# pass, with no concatenation of parts
+_CHUNK = 1 << 22
 
 
 def _pid_key(pid: int) -> int:
@@ -102,7 +106,8 @@ class PDF:
                 x = x.expand_as(q2)
             else:
                 raise PDFError(f"{self.name}: x has {x.numel()} points but q2 has {q2.numel()}")
-        bad = torch.isnan(x) | torch.isnan(q2) | (x <= 0) | (x > 1) | ~(q2 > 0) | torch.isinf(q2)
+        # NaN fails every comparison, so this also catches NaN (and +-inf Q^2)
+        bad = ~((x > 0) & (x <= 1) & (q2 > 0) & (q2 < math.inf))
         if bool(bad.any()):
             i = int(torch.nonzero(bad)[0])
             raise PDFRangeError(
