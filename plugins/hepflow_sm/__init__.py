@@ -25,6 +25,7 @@ from .fermion_pairs import (
 )
 from .hadronic import HadronicProcess
 from .hadronic_jets import PPToJJ
+from .hadronic_lljet import PPToLLJ
 from .hadronic_processes import PPToLL, PPToTTbar
 from .qcd import (
     GGToGG,
@@ -55,6 +56,7 @@ __all__ = [
     "HadronicProcess",
     "PPToJJ",
     "PPToLL",
+    "PPToLLJ",
     "PPToTTbar",
     "QCDCutError",
     "QCDTwoToTwo",
@@ -95,6 +97,7 @@ PROCESSES = {
         PPToLL,
         PPToTTbar,
         PPToJJ,
+        PPToLLJ,
     )
 }
 
