@@ -39,12 +39,13 @@ from .qcd import (
     UUbarToUUbar,
     UUToUU,
 )
-from .three_body import EEToUUbarG, UGToEEU, UUbarToEEG
+from .three_body import EEToDDbarG, EEToUUbarG, UGToEEU, UUbarToEEG
 from .top_pairs import GGToTTbar
 
 __all__ = [
     "PROCESSES",
     "DDbarToEE",
+    "EEToDDbarG",
     "EEToMuMu",
     "EEToQQbar",
     "EEToTTbar",
@@ -87,6 +88,7 @@ PROCESSES = {
         EEToQQbar,
         EEToTTbar,
         EEToUUbarG,
+        EEToDDbarG,
         UUbarToEEG,
         UGToEEU,
         EEToMuMu,

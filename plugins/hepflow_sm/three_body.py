@@ -143,6 +143,15 @@ class EEToUUbarG(QuarkGluonVectorProcess):
         return torch.stack([y_qg**-2, y_qbar_g**-2], dim=-1)
 
 
+class EEToDDbarG(EEToUUbarG):
+    """e+ e- -> d d~ g: the same amplitudes with the down-type couplings (any of d, s and,
+    massless, b); checked against e+ e- -> u u~ g and the Born ratio."""
+
+    name = "ee_ddxg"
+    process = "e+ e- > d d~ g"
+    pdg = (-11, 11, 1, -1, 21)
+
+
 class _HadronicDrellYanJet(QuarkGluonVectorProcess):
     """Mappings for a lepton pair plus one parton: m_ll^2 by the photon or Z propagator, the
     parton by a flat angle or a t-channel map against a beam. Cuts ``ptj`` (the gluon or

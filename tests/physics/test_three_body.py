@@ -349,3 +349,22 @@ def test_registry_creates_the_processes_and_vegas_integrates_ee_uuxg():
     assert result.sdev < 0.01 * ref
     assert abs(result.mean - ref) < 3 * result.sdev, (result.mean, result.sdev, ref)
     assert 0 < proc.cut_efficiency.value < 1
+
+
+def test_ee_ddxg_over_ee_uuxg_is_the_born_ratio():
+    """For massless quarks the O(alpha_s) correction does not depend on the quark's couplings
+    once the event orientation is integrated over: sigma(ddg) / sigma(uug) = sigma0(dd) /
+    sigma0(uu). Same points for both: the ratio's error is small."""
+    from hepflow_sm.three_body import EEToDDbarG
+
+    x = _uniform(60_000, 5, 33)
+    up, down = EEToUUbarG(sqrt_s=SQRT_S_Z), EEToDDbarG(sqrt_s=SQRT_S_Z)
+    fu, fd = up(x), down(x)
+    ratio = float(fd.mean() / fu.mean())
+    # error of a ratio of correlated means (delta method)
+    du, dd = fu / fu.mean(), fd / fd.mean()
+    err = ratio * float((dd - du).std()) / math.sqrt(len(x))
+    born_u = EEToQQbar(sqrt_s=SQRT_S_Z, flavour=2).reference
+    born_d = EEToQQbar(sqrt_s=SQRT_S_Z, flavour=1).reference
+    assert abs(ratio - born_d / born_u) < 4 * err, (ratio, born_d / born_u, err)
+    assert down.pdg == (-11, 11, 1, -1, 21)
