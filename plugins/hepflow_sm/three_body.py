@@ -128,10 +128,13 @@ class EEToUUbarG(QuarkGluonVectorProcess):
         def collinear(to_quark: bool) -> Mapping:
             def mapping(x: torch.Tensor):
                 y, j = massless_propagator(x[:, 0], y_min, y_max)
-                span = torch.clamp(1 - y - 2 * y_min, min=0.0)
-                other = y_min + x[:, 1] * span
+                # the other invariant flat in log over [ycut, 1 - y - ycut]: the |M|^2 has
+                # 1/y_other too (the soft region), and the log map flattens it
+                top = torch.clamp(1 - y - y_min, min=y_min)
+                log_span = torch.log(top / y_min)
+                other = y_min * torch.exp(x[:, 1] * log_span)
                 pair = (other, y) if to_quark else (y, other)
-                return build(*pair, j * span, x[:, 2:])
+                return build(*pair, j * other * log_span, x[:, 2:])
 
             return mapping
 
