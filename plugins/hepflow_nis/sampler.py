@@ -50,6 +50,8 @@ class NISSampler:
             relative standard deviation of the batch weights falls below ``switch_at``, then
             variance.
         lr: Adam learning rate.
+        lr_half_life: optimiser steps over which the learning rate halves (exponential decay,
+            None: constant); a decaying rate lets a fixed training budget end on fine steps.
         minibatch: points per gradient step (None: the whole fresh batch).
         reuse_steps: extra gradient steps per adapt on minibatches from the replay buffer.
         buffer_size: points kept for reuse (0: no reuse).
@@ -73,6 +75,7 @@ class NISSampler:
         loss: str = "adaptive",
         switch_at: float = 1.0,
         lr: float = 3e-3,
+        lr_half_life: float | None = None,
         minibatch: int | None = None,
         reuse_steps: int = 4,
         buffer_size: int = 100_000,
@@ -100,6 +103,9 @@ class NISSampler:
         self.loss = loss
         self.switch_at = _positive("switch_at", switch_at)
         self.lr = _positive("lr", lr)
+        self.lr_half_life = (
+            None if lr_half_life is None else _positive("lr_half_life", lr_half_life)
+        )
         self.minibatch = None if minibatch is None else int(_positive("minibatch", minibatch))
         self.reuse_steps = int(reuse_steps)
         if self.reuse_steps < 0:
@@ -254,6 +260,9 @@ class NISSampler:
         loss.backward()
         self.optimizer.step()
         self.steps += 1
+        if self.lr_half_life is not None:
+            for group in self.optimizer.param_groups:
+                group["lr"] = self.lr * 0.5 ** (self.steps / self.lr_half_life)
         return float(loss.detach())
 
     def _maybe_leave_flat(self, columns: dict[str, torch.Tensor]) -> None:
