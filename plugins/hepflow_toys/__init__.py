@@ -12,6 +12,7 @@ import hepflow
 
 from .elementary import Polynomial, Product, Sinusoidal
 from .gaussians import Camel, Gaussian, Ridge
+from .lattice import SchwingerModel
 from .resonances import TwoResonances
 from .shapes import Annulus, SlashedCircle, TwoCircles
 
@@ -22,6 +23,7 @@ __all__ = [
     "Polynomial",
     "Product",
     "Ridge",
+    "SchwingerModel",
     "Sinusoidal",
     "SlashedCircle",
     "TwoCircles",
