@@ -261,9 +261,16 @@ def integrate(
             acc.add(weights, batch.stratum)
             acc.count_dropped(n_bad)
             if acc.n_nonzero == 0:
+                where = (
+                    "Check the cuts, the energy and the integrand's options."
+                    if index == 1 or not any(r.estimate.mean for r in records)
+                    else "Earlier iterations found non-zero values, so the sampler has drifted "
+                    "away from them (over-adapted); use more points per iteration, a smaller "
+                    "learning rate, or freeze the sampler earlier."
+                )
                 raise IntegrandError(
                     f"{name} is zero at all {len(batch)} points of iteration {index}: nothing to "
-                    "integrate. Check the cuts, the energy and the integrand's options."
+                    f"integrate. {where}"
                 )
             n_total += len(batch)
             record = IterationResult(

@@ -370,3 +370,22 @@ def test_evaluate_alone():
     assert n_bad == 0
     torch.testing.assert_close(batch.f, torch.prod(2 * pts.x, dim=1), rtol=0, atol=0)
     torch.testing.assert_close(batch.weights, batch.f, rtol=0, atol=0)  # q = 1
+
+
+def test_a_sampler_that_drifts_off_the_integrand_is_named_in_the_error():
+    """Zero everywhere after non-zero iterations points at the sampler, not at the cuts."""
+
+    class NonZeroOnlyAtFirst:
+        dim = 2
+
+        def __init__(self, calls_with_values: int):
+            self.calls, self.calls_with_values = 0, calls_with_values
+
+        def __call__(self, x):
+            self.calls += 1
+            return torch.full((x.shape[0],), float(self.calls <= self.calls_with_values))
+
+    with pytest.raises(IntegrandError, match=r"iteration 2.*drifted away"):
+        integrate(NonZeroOnlyAtFirst(1), UniformSampler(2), iterations=3, evals=100)
+    with pytest.raises(IntegrandError, match=r"iteration 1.*Check the cuts"):
+        integrate(NonZeroOnlyAtFirst(0), UniformSampler(2), iterations=3, evals=100)
