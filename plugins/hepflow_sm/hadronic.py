@@ -385,19 +385,30 @@ class HadronicProcess:
 
     def events(self, x: torch.Tensor, generator: torch.Generator | None = None) -> EventBatch:
         """Events at x: partons a, b (status -1, momentum fractions x1, x2 of the beams),
-        the final pair (status 1); the parton channel and colour flow of each event drawn
+        the final state (status 1); the parton channel and colour flow of each event drawn
         with probability proportional to its contribution. Extras: ``scale`` (muF, GeV),
         ``alpha_s`` (the PDF's at muR), ``alpha_qed``, ``x1``, ``x2``, ``mur``, ``muf``."""
         x = self._check_x(x)
-        kin, partonic, nominal = self._channel_weights(x)
+        return self._event_record(x, *self._channel_weights(x), generator)
+
+    def _event_record(
+        self,
+        x: torch.Tensor,
+        kin: dict[str, torch.Tensor],
+        partonic: torch.Tensor,
+        nominal: torch.Tensor,
+        generator: torch.Generator | None,
+    ) -> EventBatch:
+        """The EventBatch for weights from ``_channel_weights``: any number of final-state
+        particles (the momenta's second axis), colours from ``_colours``."""
         p = kin["momenta"]
-        n, dev = x.shape[0], x.device
+        (n, k, _), dev, i64 = p.shape, x.device, torch.int64
         u = self._uniforms(x, 2, generator)
         choice = self._choose(nominal, u[:, 0])
         table = torch.tensor(
-            [[ch.a, ch.b, *ch.final] for ch in self.channels_], dtype=torch.int64, device=dev
+            [[ch.a, ch.b, *ch.final] for ch in self.channels_], dtype=i64, device=dev
         )
-        colour = torch.zeros(n, 4, 2, dtype=torch.int64, device=dev)
+        colour = torch.zeros(n, k, 2, dtype=i64, device=dev)
         for i, ch in enumerate(self.channels_):
             mask = choice == i
             if bool(mask.any()):
@@ -406,16 +417,15 @@ class HadronicProcess:
         mur = kin["mur"]
         alpha_s = self.pdf.alphas_Q2(mur * mur).to(torch.float64)
         variations = self.variation_weights(kin, partonic) if self.scale_variations else {}
-        i64 = torch.int64
         return EventBatch.from_regular(
             pdg_id=table[choice],
-            status=torch.tensor([-1, -1, 1, 1], dtype=i64, device=dev),
-            mothers=torch.tensor([[0, 0], [0, 0], [1, 2], [1, 2]], dtype=i64, device=dev),
+            status=torch.tensor([-1, -1] + [1] * (k - 2), dtype=i64, device=dev),
+            mothers=torch.tensor([[0, 0], [0, 0]] + [[1, 2]] * (k - 2), dtype=i64, device=dev),
             color=colour,
             momentum=p,
             weight=nominal.sum(-1),
             mass=masses,
-            spin=torch.full((4,), 9.0, dtype=torch.float64, device=dev),
+            spin=torch.full((k,), 9.0, dtype=torch.float64, device=dev),
             weight_variations=variations,
             extras={
                 "scale": kin["muf"],

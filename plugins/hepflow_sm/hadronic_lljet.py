@@ -398,42 +398,7 @@ class PPToLLJ(HadronicProcess):
         channel of each event drawn with probability proportional to its contribution. Extras
         as ``HadronicProcess.events`` (``scale`` = muF)."""
         x = self._check_x(x)
-        kin, partonic, nominal = self._channel_weights(x, channel)
-        p = kin["momenta"]
-        n, dev = x.shape[0], x.device
-        u = self._uniforms(x, 2, generator)
-        choice = self._choose(nominal, u[:, 0])
-        table = torch.tensor(
-            [[ch.a, ch.b, *ch.final] for ch in self.channels_], dtype=torch.int64, device=dev
-        )
-        colour = torch.zeros(n, 5, 2, dtype=torch.int64, device=dev)
-        for i, ch in enumerate(self.channels_):
-            mask = choice == i
-            if bool(mask.any()):
-                colour[mask] = self._colours(ch, p[mask], u[mask, 1])
-        mur = kin["mur"]
-        variations = self.variation_weights(kin, partonic) if self.scale_variations else {}
-        i64 = torch.int64
-        return EventBatch.from_regular(
-            pdg_id=table[choice],
-            status=torch.tensor([-1, -1, 1, 1, 1], dtype=i64, device=dev),
-            mothers=torch.tensor([[0, 0], [0, 0], [1, 2], [1, 2], [1, 2]], dtype=i64, device=dev),
-            color=colour,
-            momentum=p,
-            weight=nominal.sum(-1),
-            mass=torch.zeros(5, dtype=torch.float64, device=dev),
-            spin=torch.full((5,), 9.0, dtype=torch.float64, device=dev),
-            weight_variations=variations,
-            extras={
-                "scale": kin["muf"],
-                "mur": mur,
-                "muf": kin["muf"],
-                "alpha_s": self.pdf.alphas_Q2(mur * mur).to(torch.float64),
-                "alpha_qed": torch.full((n,), self.alpha_qed, dtype=torch.float64, device=dev),
-                "x1": kin["x1"],
-                "x2": kin["x2"],
-            },
-        )
+        return self._event_record(x, *self._channel_weights(x, channel), generator)
 
     def options(self) -> dict[str, Any]:
         opts = super().options()
