@@ -29,6 +29,8 @@ from hepflow.physics.cuts import CUT_NAMES, CutEfficiency, Cuts
 from hepflow.physics.sm_parameters import SMParameters
 from hepflow.physics.units import GEV2_TO_PB
 
+from ._two_to_two import smatrix
+
 __all__ = ["Mapping", "TwoToThreeProcess"]
 
 HELICITIES = (-1, 1)
@@ -135,25 +137,11 @@ class TwoToThreeProcess:
         return self.channel_names, [1.0] * len(self.channel_names)
 
     # -- |M|^2 -----------------------------------------------------------------------------
-    def _colour_sum(self, jamps: list[torch.Tensor]) -> torch.Tensor:
-        cf = self._cf
-        total = 0
-        for i, ji in enumerate(jamps):
-            total = total + cf[i, i] * (ji.real**2 + ji.imag**2)
-            for j in range(i + 1, len(jamps)):
-                total = total + 2 * cf[i, j] * (ji.conj() * jamps[j]).real
-        return total
-
     def matrix_element(self, momenta: torch.Tensor) -> torch.Tensor:
         """|M|^2 (GeV^-2) for momenta (N, 5, 4) in MadGraph's order, as SMATRIX returns it."""
         if momenta.ndim != 3 or momenta.shape[1:] != (5, 4):
             raise ValueError(f"{self.name}: momenta must be (N, 5, 4), got {tuple(momenta.shape)}")
-        p = momenta.to(torch.float64)
-        cache: dict = {}
-        total = torch.zeros(p.shape[0], dtype=torch.float64, device=p.device)
-        for hel in self._helicities:
-            total = total + self._colour_sum(self._jamps(p, hel, cache))
-        return total / self.iden
+        return smatrix(self, momenta.to(torch.float64))
 
     def _filter_helicities(self) -> list[tuple[int, ...]]:
         """The helicity combinations with a non-zero amplitude on generic points (MadGraph's

@@ -23,9 +23,29 @@ from hepflow.physics.phase_space import two_body
 from hepflow.physics.sm_parameters import SMParameters
 from hepflow.physics.units import GEV2_TO_PB
 
-__all__ = ["TwoToTwoProcess"]
+__all__ = ["TwoToTwoProcess", "colour_sum", "smatrix"]
 
 HELICITIES = (-1, 1)
+
+
+def colour_sum(jamps: list[torch.Tensor], cf: torch.Tensor) -> torch.Tensor:
+    """sum_ij JAMP_i^* CF_ij JAMP_j for a real symmetric colour matrix CF."""
+    total = 0
+    for i, ji in enumerate(jamps):
+        total = total + cf[i, i] * (ji.real**2 + ji.imag**2)
+        for j in range(i + 1, len(jamps)):
+            total = total + 2 * cf[i, j] * (ji.conj() * jamps[j]).real
+    return total
+
+
+def smatrix(process: Any, p: torch.Tensor) -> torch.Tensor:
+    """MadGraph's SMATRIX for any process with ``_helicities``, ``_jamps``, ``_cf`` and
+    ``iden``: the colour-summed |JAMP|^2 summed over helicities, divided by IDEN."""
+    cache: dict = {}
+    total = torch.zeros(p.shape[0], dtype=torch.float64, device=p.device)
+    for hel in process._helicities:
+        total = total + colour_sum(process._jamps(p, hel, cache), process._cf)
+    return total / process.iden
 
 
 class TwoToTwoProcess:
@@ -99,25 +119,11 @@ class TwoToTwoProcess:
         return None
 
     # -- |M|^2 -----------------------------------------------------------------------------
-    def _colour_sum(self, jamps: list[torch.Tensor]) -> torch.Tensor:
-        cf = self._cf
-        total = 0
-        for i, ji in enumerate(jamps):
-            total = total + cf[i, i] * (ji.real**2 + ji.imag**2)
-            for j in range(i + 1, len(jamps)):
-                total = total + 2 * cf[i, j] * (ji.conj() * jamps[j]).real
-        return total
-
     def matrix_element(self, momenta: torch.Tensor) -> torch.Tensor:
         """|M|^2 for momenta (N, 4, 4) in MadGraph's particle order, as SMATRIX returns it."""
         if momenta.ndim != 3 or momenta.shape[1:] != (4, 4):
             raise ValueError(f"{self.name}: momenta must be (N, 4, 4), got {tuple(momenta.shape)}")
-        p = momenta.to(torch.float64)
-        cache: dict = {}
-        total = torch.zeros(p.shape[0], dtype=torch.float64, device=p.device)
-        for hel in self._helicities:
-            total = total + self._colour_sum(self._jamps(p, hel, cache))
-        return total / self.iden
+        return smatrix(self, momenta.to(torch.float64))
 
     def _filter_helicities(self) -> list[tuple[int, ...]]:
         """The helicity combinations with a non-zero amplitude, found as MadGraph does (on
