@@ -115,6 +115,20 @@ def _rambo_masses(
     return k, weight * factor
 
 
+def _decay_momentum(
+    parent: torch.Tensor, m1: float | torch.Tensor, m2: float | torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Parent mass M, daughter masses as (N,) tensors, the daughters' momentum |p*| in the
+    parent rest frame (0 below threshold), and where the decay is above threshold."""
+    big_m2 = mass2(parent)
+    big_m = torch.sqrt(torch.clamp(big_m2, min=0.0))
+    m1 = torch.as_tensor(m1, dtype=big_m2.dtype, device=big_m2.device).expand_as(big_m2)
+    m2 = torch.as_tensor(m2, dtype=big_m2.dtype, device=big_m2.device).expand_as(big_m2)
+    lam = kallen(big_m2, m1 * m1, m2 * m2)
+    pstar = torch.sqrt(torch.clamp(lam, min=0.0)) / (2 * big_m)
+    return big_m, m1, m2, pstar, lam > 0
+
+
 def two_body(
     x: torch.Tensor,
     parent: torch.Tensor,
@@ -131,12 +145,7 @@ def two_body(
     """
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"two_body takes x of shape (N, 2), got {tuple(x.shape)}")
-    big_m2 = mass2(parent)
-    big_m = torch.sqrt(torch.clamp(big_m2, min=0.0))
-    m1 = torch.as_tensor(m1, dtype=big_m2.dtype, device=big_m2.device).expand_as(big_m2)
-    m2 = torch.as_tensor(m2, dtype=big_m2.dtype, device=big_m2.device).expand_as(big_m2)
-    lam = kallen(big_m2, m1 * m1, m2 * m2)
-    pstar = torch.sqrt(torch.clamp(lam, min=0.0)) / (2 * big_m)
+    big_m, m1, m2, pstar, above = _decay_momentum(parent, m1, m2)
     cos = 2 * x[:, 0] - 1
     sin = torch.sqrt(torch.clamp(1 - cos * cos, min=0.0))
     phi = 2 * math.pi * x[:, 1]
@@ -146,7 +155,7 @@ def two_body(
     p1 = torch.cat([e1[:, None], vec], dim=-1)
     p2 = torch.cat([e2[:, None], -vec], dim=-1)
     beta = parent[:, 1:] / parent[:, :1]
-    weight = torch.where(lam > 0, pstar / (4 * math.pi * big_m), torch.zeros_like(pstar))
+    weight = torch.where(above, pstar / (4 * math.pi * big_m), torch.zeros_like(pstar))
     return boost(p1, beta), boost(p2, beta), weight
 
 
@@ -254,12 +263,7 @@ def two_body_t_channel(
     """
     if x.ndim != 2 or x.shape[1] != 2:
         raise ValueError(f"two_body_t_channel takes x of shape (N, 2), got {tuple(x.shape)}")
-    big_m2 = mass2(parent)
-    big_m = torch.sqrt(torch.clamp(big_m2, min=0.0))
-    m1 = torch.as_tensor(m1, dtype=big_m2.dtype, device=big_m2.device).expand_as(big_m2)
-    m2 = torch.as_tensor(m2, dtype=big_m2.dtype, device=big_m2.device).expand_as(big_m2)
-    lam = kallen(big_m2, m1 * m1, m2 * m2)
-    pstar = torch.sqrt(torch.clamp(lam, min=0.0)) / (2 * big_m)
+    big_m, m1, m2, pstar, above = _decay_momentum(parent, m1, m2)
     beta = parent[:, 1:] / parent[:, :1]
     pa = boost(p_a, -beta)
     pa_abs = torch.linalg.vector_norm(pa[:, 1:], dim=-1)
@@ -284,7 +288,7 @@ def two_body_t_channel(
     vec = pstar[:, None] * direction
     p1 = torch.cat([e1[:, None], vec], dim=-1)
     p2 = torch.cat([torch.sqrt(pstar * pstar + m2 * m2)[:, None], -vec], dim=-1)
-    weight = torch.where(lam > 0, dtau / (16 * math.pi * big_m * pa_abs), torch.zeros_like(pstar))
+    weight = torch.where(above, dtau / (16 * math.pi * big_m * pa_abs), torch.zeros_like(pstar))
     return boost(p1, beta), boost(p2, beta), weight
 
 
