@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import statistics
 import sys
 import time
@@ -38,6 +37,7 @@ import gvar
 import numpy as np
 import torch
 import vegas
+from _machine import cpu_model
 from madnis.integrator import Integrator
 
 import hepflow
@@ -238,15 +238,7 @@ RUNNERS: dict[str, Callable[[Counted, argparse.Namespace, int], Outcome]] = {
 
 
 def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    model = cpu_model()
     return f"{os.cpu_count()}-core CPU ({model}), torch {torch.__version__}, {torch.get_num_threads()} thread(s)"
 
 

@@ -31,13 +31,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
 
 import numpy as np
 import torch
+from _machine import cpu_model
 
 from hepflow.physics.pdf import PDF, load_pdf
 from hepflow.physics.pdf.interpolate import LogBicubicGrid
@@ -45,15 +45,7 @@ from hepflow.physics.pdf.pdf import _embedded_grid
 
 
 def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
+    model = cpu_model()
     return f"{model}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads)"
 
 
