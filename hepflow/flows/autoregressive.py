@@ -48,7 +48,7 @@ class AutoregressiveLayer(nn.Module):
     def _params(self, u: Tensor, condition: Tensor | None) -> Tensor:
         inputs = u if condition is None else torch.cat([u, condition], dim=1)
         out = self.net(inputs.to(self.net[0].weight.dtype))
-        return out.to(torch.float64).view(u.shape[0], self.dim, self.transform.n_params)
+        return out.view(u.shape[0], self.dim, self.transform.n_params)
 
     def _fast(self, u: Tensor, condition: Tensor | None, inverse: bool) -> tuple[Tensor, Tensor]:
         v, log_det = self.transform(u, self._params(u, condition), inverse=inverse)

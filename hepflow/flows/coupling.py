@@ -37,7 +37,7 @@ class CouplingLayer(nn.Module):
         if condition is not None:
             inputs = torch.cat([inputs, condition], dim=1)
         out = self.net(inputs.to(self.net[0].weight.dtype))
-        return out.to(torch.float64).view(x.shape[0], self.n_active, self.transform.n_params)
+        return out.view(x.shape[0], self.n_active, self.transform.n_params)
 
     def _couple(self, x: Tensor, condition: Tensor | None, inverse: bool) -> tuple[Tensor, Tensor]:
         y_active, log_det = self.transform(

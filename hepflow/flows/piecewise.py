@@ -1,5 +1,8 @@
 """Piecewise-linear and piecewise-quadratic CDFs on [0, 1] (Müller et al. 2019, "Neural
 importance sampling"): the density is piecewise constant, resp. piecewise linear and continuous.
+
+The CDF is evaluated in float64; the quadratic one, like the spline, normalises its bin widths in
+the network's precision first.
 """
 
 from __future__ import annotations
@@ -22,9 +25,10 @@ def _cumulative(masses: Tensor) -> Tensor:
 def piecewise_linear(x: Tensor, params: Tensor, inverse: bool = False) -> tuple[Tensor, Tensor]:
     """K equal-width bins with learnable probabilities ``params`` (..., K) (softmax logits)."""
     bins = params.shape[-1]
-    mass = MIN_BIN / bins + (1 - MIN_BIN) * softmax(params, dim=-1)
+    # float64 from the start: the identity needs masses of exactly 1 / K on its fixed bins
+    mass = MIN_BIN / bins + (1 - MIN_BIN) * softmax(params.to(torch.float64), dim=-1)
     cdf = _cumulative(mass)
-    x = x.clamp(0.0, 1.0)
+    x = x.to(torch.float64).clamp(0.0, 1.0)
     if inverse:
         k = bin_index(cdf, x)
         q = mass.gather(-1, k)[..., 0]
@@ -42,12 +46,12 @@ def piecewise_quadratic(x: Tensor, params: Tensor, inverse: bool = False) -> tup
     """K learnable bin widths and K+1 learnable vertex densities, ``params`` (..., 2K+1)."""
     bins = (params.shape[-1] - 1) // 2
     widths, xk = knots(params[..., :bins])
-    vertices = torch.exp(params[..., bins:])
+    vertices = torch.exp(params[..., bins:].to(torch.float64))
     areas = 0.5 * (vertices[..., :-1] + vertices[..., 1:]) * widths
     total = areas.sum(-1, keepdim=True)
     vertices, areas = vertices / total, areas / total
     cdf = _cumulative(areas)
-    x = x.clamp(0.0, 1.0)
+    x = x.to(torch.float64).clamp(0.0, 1.0)
     k = bin_index(cdf if inverse else xk, x)
     w, x0, c0 = widths.gather(-1, k)[..., 0], xk.gather(-1, k)[..., 0], cdf.gather(-1, k)[..., 0]
     v0, v1 = vertices.gather(-1, k)[..., 0], vertices.gather(-1, k + 1)[..., 0]

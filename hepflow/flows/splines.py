@@ -3,6 +3,13 @@
 Unlike zuko's spline on [-B, B] with identity tails, the knots here span exactly [0, 1] and the
 end-point derivatives are learnable too, so the map is a bijection of the unit interval that
 fixes 0 and 1: what importance sampling on the unit hypercube needs.
+
+Speed: only the edges that locate a point's bin are built for every bin; the other axis's
+edges and the derivatives are built only at the point's own two knots, and the exponentials
+run in the network's precision (float32). The knots are then widened to float64 and the spline
+through them is evaluated in float64, so the bijection, its inverse and its log-derivative
+stay exact and consistent whatever precision chose the knots: an edge comes out bit for bit
+the same whichever route built it.
 """
 
 from __future__ import annotations
@@ -11,23 +18,48 @@ import math
 
 import torch
 from torch import Tensor
-from torch.nn.functional import pad, softmax, softplus
+from torch.nn.functional import pad, softplus
 
-__all__ = ["MIN_BIN", "MIN_DERIVATIVE", "bin_index", "knots", "rational_quadratic"]
+__all__ = ["MIN_BIN", "MIN_DERIVATIVE", "bin_index", "derivatives", "edges", "knots"]
+__all__ += ["rational_quadratic"]
 
 MIN_BIN = 1e-3  # smallest bin width/height, as a fraction of 1 / bins
 MIN_DERIVATIVE = 1e-3
-# softplus(0 + shift) + MIN_DERIVATIVE == 1: zero network output -> identity
+# softplus(0 + shift) == 1 - MIN_DERIVATIVE: zero network output -> unit derivative
 _SHIFT = math.log(math.expm1(1.0 - MIN_DERIVATIVE))
 
 
-def knots(logits: Tensor) -> tuple[Tensor, Tensor]:
-    """Bin sizes (softmax with a floor) and their K+1 edges, the first exactly 0, the last 1."""
+def _cumulative(logits: Tensor) -> Tensor:
+    """Unnormalised cumulative softmax (..., K+1), starting at 0, in the logits' precision."""
+    e = torch.exp(logits - logits.amax(-1, keepdim=True))
+    return pad(torch.cumsum(e, dim=-1), (1, 0))
+
+
+def _edge(cumulative: Tensor, total: Tensor, index: Tensor, bins: int) -> Tensor:
+    """Edge ``index`` (float64): a floor of MIN_BIN / K per bin plus the softmax mass below."""
+    share = cumulative.to(torch.float64) / total.to(torch.float64)
+    return (MIN_BIN / bins) * index.to(torch.float64) + (1 - MIN_BIN) * share
+
+
+def edges(logits: Tensor) -> Tensor:
+    """K+1 float64 bin edges from K logits (softmax with a floor), the first 0, the last 1."""
     bins = logits.shape[-1]
-    sizes = MIN_BIN / bins + (1 - MIN_BIN) * softmax(logits, dim=-1)
-    edges = pad(torch.cumsum(sizes, dim=-1), (1, 0))
-    edges = torch.cat([edges[..., :-1], torch.ones_like(edges[..., -1:])], dim=-1)
-    return edges[..., 1:] - edges[..., :-1], edges
+    cumulative = _cumulative(logits)
+    index = torch.arange(bins + 1, device=logits.device)
+    return _edge(cumulative, cumulative[..., -1:], index, bins)
+
+
+def knots(logits: Tensor) -> tuple[Tensor, Tensor]:
+    """Bin sizes and their K+1 edges (``edges``), float64."""
+    e = edges(logits)
+    return e[..., 1:] - e[..., :-1], e
+
+
+def derivatives(logits: Tensor) -> Tensor:
+    """Knot derivatives >= about MIN_DERIVATIVE, float64; exactly 1 where a logit is 0 (so a
+    zero network output is the identity in any precision)."""
+    unit = softplus(logits.new_tensor(_SHIFT))
+    return 1.0 + (softplus(logits + _SHIFT) - unit).to(torch.float64)
 
 
 def bin_index(edges: Tensor, values: Tensor) -> Tensor:
@@ -39,38 +71,42 @@ def bin_index(edges: Tensor, values: Tensor) -> Tensor:
 def rational_quadratic(x: Tensor, params: Tensor, inverse: bool = False) -> tuple[Tensor, Tensor]:
     """Apply the spline element-wise; ``params`` (..., 3K+1) = width, height, derivative logits.
 
-    Returns ``(y, log|dy/dx|)`` (element-wise). With ``inverse`` the map is inverted and the
-    log-derivative is that of the inverse map.
+    Returns ``(y, log|dy/dx|)`` (element-wise, float64). With ``inverse`` the map is inverted
+    and the log-derivative is that of the inverse map.
     """
     bins = (params.shape[-1] - 1) // 3
-    widths, xk = knots(params[..., :bins])
-    heights, yk = knots(params[..., bins : 2 * bins])
-    derivs = MIN_DERIVATIVE + softplus(params[..., 2 * bins :] + _SHIFT)
+    width_logits, height_logits, derivative_logits = params.split([bins, bins, bins + 1], -1)
+    located, other = (height_logits, width_logits) if inverse else (width_logits, height_logits)
 
-    x = x.clamp(0.0, 1.0)
-    k = bin_index(yk if inverse else xk, x)
-    x0, y0 = xk.gather(-1, k)[..., 0], yk.gather(-1, k)[..., 0]
-    w, h = widths.gather(-1, k)[..., 0], heights.gather(-1, k)[..., 0]
-    d0, d1 = derivs.gather(-1, k)[..., 0], derivs.gather(-1, k + 1)[..., 0]
+    x = x.to(torch.float64).clamp(0.0, 1.0)
+    located_edges = edges(located)
+    k = bin_index(located_edges, x)
+    k01 = torch.cat([k, k + 1], dim=-1)  # the point's two knots
+    located01 = located_edges.gather(-1, k01)
+    cumulative = _cumulative(other)
+    other01 = _edge(cumulative.gather(-1, k01), cumulative[..., -1:], k01, bins)
+    d0, d1 = derivatives(derivative_logits.gather(-1, k01)).unbind(-1)
+    xs, ys = (other01, located01) if inverse else (located01, other01)
+    x0, y0 = xs[..., 0], ys[..., 0]
+    w, h = xs[..., 1] - x0, ys[..., 1] - y0
     s = h / w
-    curvature = d0 + d1 - 2 * s
+    curvature = torch.add(d0 + d1, s, alpha=-2.0)
 
-    if inverse:
+    if inverse:  # theta solves the quadratic a theta^2 + b theta + c = 0 (stable root)
         dy = x - y0
-        a = h * (s - d0) + dy * curvature
-        b = h * d0 - dy * curvature
+        a = torch.addcmul(h * (s - d0), dy, curvature)
+        b = torch.addcmul(h * d0, dy, curvature, value=-1.0)
         c = -s * dy
-        theta = (2 * c / (-b - torch.sqrt((b * b - 4 * a * c).clamp(min=0.0)))).clamp(0.0, 1.0)
+        root = torch.sqrt(torch.addcmul(b * b, a, c, value=-4.0).clamp(min=0.0))
+        theta = (2 * c / (-b - root)).clamp(0.0, 1.0)
     else:
         theta = ((x - x0) / w).clamp(0.0, 1.0)
-    t1 = theta * (1 - theta)
-    denominator = s + curvature * t1
-    log_slope = (
-        2 * torch.log(s)
-        + torch.log(d1 * theta**2 + 2 * s * t1 + d0 * (1 - theta) ** 2)
-        - 2 * torch.log(denominator)
-    )
+    rest = 1 - theta
+    t1 = theta * rest
+    denominator = torch.addcmul(s, curvature, t1)
+    slope_numerator = torch.addcmul(torch.addcmul(d1 * theta * theta, d0 * rest, rest), s, 2 * t1)
+    log_slope = torch.log(s * s * slope_numerator / (denominator * denominator))
     if inverse:
-        return (x0 + theta * w).clamp(0.0, 1.0), -log_slope
-    y = y0 + h * (s * theta**2 + d0 * t1) / denominator
+        return torch.addcmul(x0, theta, w).clamp(0.0, 1.0), -log_slope
+    y = torch.addcmul(y0, h, torch.addcmul(s * theta * theta, d0, t1) / denominator)
     return y.clamp(0.0, 1.0), log_slope

@@ -18,7 +18,8 @@ __all__ = ["TRANSFORMS", "ElementwiseTransform", "make_transform"]
 class ElementwiseTransform:
     """A monotone bijection of [0, 1] with ``n_params`` network outputs per dimension.
 
-    ``apply(x, params, inverse)`` returns ``(y, log|dy/dx|)`` element-wise, all float64; zero
+    ``apply(x, params, inverse)`` returns ``(y, log|dy/dx|)`` element-wise in float64; the
+    ``params`` keep the network's precision (float32) until they are normalised. Zero
     parameters give the identity.
     """
 
