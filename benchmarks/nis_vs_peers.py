@@ -116,6 +116,8 @@ def nis_options(dim: int, args) -> dict:
         "reuse_steps": args.reuse,
         "buffer_size": args.buffer,
         "loss": args.loss,
+        "anneal": args.anneal,
+        "anneal_from": args.anneal_from,
     }
 
 
@@ -263,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         "--pre-batches", type=int, default=50, help="nis_vegas: training batches for VEGAS"
     )
     p.add_argument("--loss", default="adaptive", help="hepflow NIS loss")
+    p.add_argument("--anneal", type=int, default=0, help="hepflow NIS annealed batches")
+    p.add_argument("--anneal-from", type=float, default=1e-3, help="hepflow NIS first beta")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     cases = args.cases.split(",") if args.cases else (QUICK if args.quick else list(CASES))
