@@ -27,23 +27,27 @@ class CouplingLayer(nn.Module):
     ):
         super().__init__()
         self.register_buffer("mask", mask.bool().clone())
+        # column indices instead of boolean masks: two index_selects and a cat per call
+        active, passive = self.mask.nonzero()[:, 0], (~self.mask).nonzero()[:, 0]
+        self.register_buffer("active", active, persistent=False)
+        self.register_buffer("passive", passive, persistent=False)
+        self.register_buffer("order", torch.cat([passive, active]).argsort(), persistent=False)
         self.transform = transform
         self.n_active = int(self.mask.sum())
         n_in = mask.numel() - self.n_active + condition_dim
         self.net = MLP(n_in, self.n_active * transform.n_params, hidden, activation)
 
-    def _params(self, x: Tensor, condition: Tensor | None) -> Tensor:
-        inputs = x[:, ~self.mask]
-        if condition is not None:
-            inputs = torch.cat([inputs, condition], dim=1)
+    def _params(self, passive: Tensor, condition: Tensor | None) -> Tensor:
+        inputs = passive if condition is None else torch.cat([passive, condition], dim=1)
         out = self.net(inputs.to(self.net[0].weight.dtype))
-        return out.view(x.shape[0], self.n_active, self.transform.n_params)
+        return out.view(passive.shape[0], self.n_active, self.transform.n_params)
 
     def _couple(self, x: Tensor, condition: Tensor | None, inverse: bool) -> tuple[Tensor, Tensor]:
+        passive = x.index_select(1, self.passive)
         y_active, log_det = self.transform(
-            x[:, self.mask], self._params(x, condition), inverse=inverse
+            x.index_select(1, self.active), self._params(passive, condition), inverse=inverse
         )
-        y = x.masked_scatter(self.mask.expand_as(x), y_active)
+        y = torch.cat([passive, y_active], dim=1).index_select(1, self.order)
         return y, log_det.sum(dim=1)
 
     def forward(self, z: Tensor, condition: Tensor | None = None) -> tuple[Tensor, Tensor]:

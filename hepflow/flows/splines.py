@@ -4,9 +4,11 @@ Unlike zuko's spline on [-B, B] with identity tails, the knots here span exactly
 end-point derivatives are learnable too, so the map is a bijection of the unit interval that
 fixes 0 and 1: what importance sampling on the unit hypercube needs.
 
-Speed: only the edges that locate a point's bin are built for every bin; the other axis's
-edges and the derivatives are built only at the point's own two knots, and the exponentials
-run in the network's precision (float32). The knots are then widened to float64 and the spline
+Speed (at flow batch sizes every tensor operation costs about its launch, so the count
+matters): the knots are laid out bins-first, so that the softmax sums and the bin search run
+across contiguous rows; only the edges that locate a point's bin are built for every bin, the
+other axis's edges and the derivatives only at the point's own two knots; the exponentials run
+in the network's precision (float32). The knots are then widened to float64 and the spline
 through them is evaluated in float64, so the bijection, its inverse and its log-derivative
 stay exact and consistent whatever precision chose the knots: an edge comes out bit for bit
 the same whichever route built it.
@@ -18,7 +20,7 @@ import math
 
 import torch
 from torch import Tensor
-from torch.nn.functional import pad, softplus
+from torch.nn.functional import softplus
 
 __all__ = ["MIN_BIN", "MIN_DERIVATIVE", "bin_index", "derivatives", "edges", "knots"]
 __all__ += ["rational_quadratic"]
@@ -29,10 +31,11 @@ MIN_DERIVATIVE = 1e-3
 _SHIFT = math.log(math.expm1(1.0 - MIN_DERIVATIVE))
 
 
+# -- bins-first helpers: logits (K, ...) -> edges (K+1, ...) ---------------------------------
 def _cumulative(logits: Tensor) -> Tensor:
-    """Unnormalised cumulative softmax (..., K+1), starting at 0, in the logits' precision."""
-    e = torch.exp(logits - logits.amax(-1, keepdim=True))
-    return pad(torch.cumsum(e, dim=-1), (1, 0))
+    """Unnormalised cumulative softmax (K+1, ...), starting at 0, in the logits' precision."""
+    e = torch.exp(logits - logits.detach().amax(0, keepdim=True))  # any shift: same softmax
+    return torch.cat([torch.zeros_like(e[:1]), torch.cumsum(e, dim=0)])
 
 
 def _edge(cumulative: Tensor, total: Tensor, index: Tensor, bins: int) -> Tensor:
@@ -41,12 +44,22 @@ def _edge(cumulative: Tensor, total: Tensor, index: Tensor, bins: int) -> Tensor
     return (MIN_BIN / bins) * index.to(torch.float64) + (1 - MIN_BIN) * share
 
 
+def _edges(logits: Tensor) -> Tensor:
+    bins = logits.shape[0]
+    cumulative = _cumulative(logits)
+    index = torch.arange(bins + 1, device=logits.device).view(-1, *[1] * (logits.ndim - 1))
+    return _edge(cumulative, cumulative[-1:], index, bins)
+
+
+def _derivatives(logits: Tensor) -> Tensor:
+    unit = softplus(logits.new_tensor(_SHIFT))
+    return 1.0 + (softplus(logits + _SHIFT) - unit).to(torch.float64)
+
+
+# -- the same in the usual layout: logits (..., K) ---------------------------------------------
 def edges(logits: Tensor) -> Tensor:
     """K+1 float64 bin edges from K logits (softmax with a floor), the first 0, the last 1."""
-    bins = logits.shape[-1]
-    cumulative = _cumulative(logits)
-    index = torch.arange(bins + 1, device=logits.device)
-    return _edge(cumulative, cumulative[..., -1:], index, bins)
+    return _edges(logits.movedim(-1, 0)).movedim(0, -1)
 
 
 def knots(logits: Tensor) -> tuple[Tensor, Tensor]:
@@ -58,8 +71,7 @@ def knots(logits: Tensor) -> tuple[Tensor, Tensor]:
 def derivatives(logits: Tensor) -> Tensor:
     """Knot derivatives >= about MIN_DERIVATIVE, float64; exactly 1 where a logit is 0 (so a
     zero network output is the identity in any precision)."""
-    unit = softplus(logits.new_tensor(_SHIFT))
-    return 1.0 + (softplus(logits + _SHIFT) - unit).to(torch.float64)
+    return _derivatives(logits)
 
 
 def bin_index(edges: Tensor, values: Tensor) -> Tensor:
@@ -75,38 +87,40 @@ def rational_quadratic(x: Tensor, params: Tensor, inverse: bool = False) -> tupl
     and the log-derivative is that of the inverse map.
     """
     bins = (params.shape[-1] - 1) // 3
-    width_logits, height_logits, derivative_logits = params.split([bins, bins, bins + 1], -1)
+    rows = params.movedim(-1, 0).contiguous()  # (3K+1, ...): every slice below is contiguous
+    width_logits, height_logits, derivative_logits = rows.split([bins, bins, bins + 1])
     located, other = (height_logits, width_logits) if inverse else (width_logits, height_logits)
 
-    x = x.to(torch.float64).clamp(0.0, 1.0)
-    located_edges = edges(located)
-    k = bin_index(located_edges, x)
-    k01 = torch.cat([k, k + 1], dim=-1)  # the point's two knots
-    located01 = located_edges.gather(-1, k01)
+    x = x.to(torch.float64)  # outside [0, 1] the bin index and theta are clamped below
+    located_edges = _edges(located)
+    k = (x >= located_edges[1:-1]).sum(0, keepdim=True)  # the bin of each point
+    k01 = torch.cat([k, k + 1])  # its two knots
+    located01 = located_edges.gather(0, k01)
     cumulative = _cumulative(other)
-    other01 = _edge(cumulative.gather(-1, k01), cumulative[..., -1:], k01, bins)
-    d0, d1 = derivatives(derivative_logits.gather(-1, k01)).unbind(-1)
+    other01 = _edge(cumulative.gather(0, k01), cumulative[-1:], k01, bins)
+    d0, d1 = _derivatives(derivative_logits.gather(0, k01))
     xs, ys = (other01, located01) if inverse else (located01, other01)
-    x0, y0 = xs[..., 0], ys[..., 0]
-    w, h = xs[..., 1] - x0, ys[..., 1] - y0
+    (x0, x1), (y0, y1) = xs.unbind(0), ys.unbind(0)
+    w, h = x1 - x0, y1 - y0
     s = h / w
     curvature = torch.add(d0 + d1, s, alpha=-2.0)
 
-    if inverse:  # theta solves the quadratic a theta^2 + b theta + c = 0 (stable root)
+    if inverse:  # theta solves the quadratic a theta^2 + b theta + c = 0, c = -s dy (stable root)
         dy = x - y0
         a = torch.addcmul(h * (s - d0), dy, curvature)
         b = torch.addcmul(h * d0, dy, curvature, value=-1.0)
-        c = -s * dy
-        root = torch.sqrt(torch.addcmul(b * b, a, c, value=-4.0).clamp(min=0.0))
-        theta = (2 * c / (-b - root)).clamp(0.0, 1.0)
+        sdy = s * dy
+        root = torch.sqrt(torch.addcmul(b * b, a, sdy, value=4.0).clamp(min=0.0))
+        theta = (2 * sdy / (b + root)).clamp(0.0, 1.0)
     else:
         theta = ((x - x0) / w).clamp(0.0, 1.0)
     rest = 1 - theta
     t1 = theta * rest
     denominator = torch.addcmul(s, curvature, t1)
     slope_numerator = torch.addcmul(torch.addcmul(d1 * theta * theta, d0 * rest, rest), s, 2 * t1)
-    log_slope = torch.log(s * s * slope_numerator / (denominator * denominator))
     if inverse:
-        return torch.addcmul(x0, theta, w).clamp(0.0, 1.0), -log_slope
+        log_slope = torch.log(denominator * denominator / (s * s * slope_numerator))
+        return torch.addcmul(x0, theta, w).clamp(0.0, 1.0), log_slope
+    log_slope = torch.log(s * s * slope_numerator / (denominator * denominator))
     y = torch.addcmul(y0, h, torch.addcmul(s * theta * theta, d0, t1) / denominator)
     return y.clamp(0.0, 1.0), log_slope
