@@ -44,11 +44,15 @@ def _edge(cumulative: Tensor, total: Tensor, index: Tensor, bins: int) -> Tensor
     return (MIN_BIN / bins) * index.to(torch.float64) + (1 - MIN_BIN) * share
 
 
+def _arange(bins: int, like: Tensor) -> Tensor:
+    """Edge indices 0..K as a column (K+1, 1, ...) that broadcasts against ``like``."""
+    return torch.arange(bins + 1, device=like.device).view(-1, *[1] * like.ndim)
+
+
 def _edges(logits: Tensor) -> Tensor:
-    bins = logits.shape[0]
     cumulative = _cumulative(logits)
-    index = torch.arange(bins + 1, device=logits.device).view(-1, *[1] * (logits.ndim - 1))
-    return _edge(cumulative, cumulative[-1:], index, bins)
+    index = _arange(logits.shape[0], logits[0])
+    return _edge(cumulative, cumulative[-1:], index, logits.shape[0])
 
 
 def _derivatives(logits: Tensor) -> Tensor:
@@ -92,12 +96,16 @@ def rational_quadratic(x: Tensor, params: Tensor, inverse: bool = False) -> tupl
     located, other = (height_logits, width_logits) if inverse else (width_logits, height_logits)
 
     x = x.to(torch.float64)  # outside [0, 1] the bin index and theta are clamped below
-    located_edges = _edges(located)
-    k = (x >= located_edges[1:-1]).sum(0, keepdim=True)  # the bin of each point
+    located_cumulative, other_cumulative = _cumulative(located), _cumulative(other)
+    with torch.no_grad():  # the search needs every edge, the gradient only the two used
+        every = _edge(located_cumulative, located_cumulative[-1:], _arange(bins, x), bins)
+        k = (x >= every[1:-1]).sum(0, keepdim=True)  # the bin of each point
     k01 = torch.cat([k, k + 1])  # its two knots
-    located01 = located_edges.gather(0, k01)
-    cumulative = _cumulative(other)
-    other01 = _edge(cumulative.gather(0, k01), cumulative[-1:], k01, bins)
+
+    def knots01(cumulative: Tensor) -> Tensor:  # bit for bit the edges the search used
+        return _edge(cumulative.gather(0, k01), cumulative[-1:], k01, bins)
+
+    located01, other01 = knots01(located_cumulative), knots01(other_cumulative)
     d0, d1 = _derivatives(derivative_logits.gather(0, k01))
     xs, ys = (other01, located01) if inverse else (located01, other01)
     (x0, x1), (y0, y1) = xs.unbind(0), ys.unbind(0)
