@@ -182,6 +182,19 @@ class HadronicProcess:
         """u in [0, 1] -> (s_hat, ds/du); flat in log s by default."""
         return log_s_map(u, max(self.s_min, 1e-300), self.s_max)
 
+    def _partons(self, u: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """(u_s, u_y) (n, 2) -> s_hat, the rapidity y of the partonic system, x1, x2 and the
+        Jacobian of (u_s, u_y) -> (tau, y), which the partonic phase space multiplies."""
+        s, jac_s = self._map_s(u[:, 0])
+        tau = s / self.sqrt_s**2
+        y_max = -0.5 * torch.log(tau)
+        y = y_max * (2 * u[:, 1] - 1)
+        root = torch.sqrt(tau)
+        # x1, x2 <= 1 up to rounding; the PDFs refuse x > 1
+        x1 = torch.clamp(root * torch.exp(y), max=1.0)
+        x2 = torch.clamp(root * torch.exp(-y), max=1.0)
+        return s, y, x1, x2, jac_s / self.sqrt_s**2 * 2 * y_max
+
     # -- set-up helpers --------------------------------------------------------------------
     def _quarks(self) -> list[int]:
         return list(range(1, self.flavours + 1))
@@ -219,20 +232,13 @@ class HadronicProcess:
         """The lab-frame momenta (n, 4, 4) (partons a, b, then the final pair), x1, x2,
         s_hat, and the Jacobian of the whole map including the two-body phase space."""
         u = x.to(torch.float64)
-        s, jac_s = self._map_s(u[:, 0])
-        tau = s / self.sqrt_s**2
-        y_max = -0.5 * torch.log(tau)
-        y = y_max * (2 * u[:, 1] - 1)
-        root = torch.sqrt(tau)
-        # x1, x2 <= 1 up to rounding; the PDFs refuse x > 1
-        x1 = torch.clamp(root * torch.exp(y), max=1.0)
-        x2 = torch.clamp(root * torch.exp(-y), max=1.0)
+        s, _, x1, x2, jac_xy = self._partons(u)
         e = self.sqrt_s / 2
         zeros = torch.zeros_like(x1)
         p1 = torch.stack([x1 * e, zeros, zeros, x1 * e], dim=-1)
         p2 = torch.stack([x2 * e, zeros, zeros, -x2 * e], dim=-1)
         p3, p4, w2 = two_body(u[:, 2:4], p1 + p2, *self.final_masses)
-        jac = jac_s / self.sqrt_s**2 * 2 * y_max * w2
+        jac = jac_xy * w2
         momenta = torch.stack([p1, p2, p3, p4], dim=1)
         return {"momenta": momenta, "x1": x1, "x2": x2, "s": s, "jacobian": jac}
 

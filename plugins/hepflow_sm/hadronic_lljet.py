@@ -282,13 +282,7 @@ class PPToLLJ(HadronicProcess):
         Jacobian of the whole map (dtau dy dPhi_3 per unit x) and, with ``channel``, the
         single-diagram weight ``alpha``."""
         u = x.to(torch.float64)
-        shat, jac_s = self._map_s(u[:, 0])
-        tau = shat / self.sqrt_s**2
-        y_max = -0.5 * torch.log(tau)
-        y = y_max * (2 * u[:, 1] - 1)
-        root = torch.sqrt(tau)
-        x1 = torch.clamp(root * torch.exp(y), max=1.0)
-        x2 = torch.clamp(root * torch.exp(-y), max=1.0)
+        shat, y, x1, x2, jac_xy = self._partons(u)
         n = u.shape[0]
         alpha = None
         if channel is None:
@@ -317,7 +311,7 @@ class PPToLLJ(HadronicProcess):
             alpha = props.gather(1, channel[:, None].long())[:, 0] / props.sum(1)
             alpha = torch.nan_to_num(alpha, nan=0.0)
         momenta = _boost_z(p, y)
-        jac = jac_s / self.sqrt_s**2 * 2 * y_max * w3
+        jac = jac_xy * w3
         kin = {"momenta": momenta, "x1": x1, "x2": x2, "s": shat, "y": y, "jacobian": jac}
         if alpha is not None:
             kin["alpha"] = alpha
