@@ -40,6 +40,7 @@ import gvar
 import numpy as np
 import torch
 import vegas
+from _counted import Counted
 from _machine import cpu_model
 from madnis.integrator import Integrator
 
@@ -92,17 +93,6 @@ class Outcome:
         )
 
 
-class Counted:
-    """The toy integrand, counting evaluations (the same wrapper for every method)."""
-
-    def __init__(self, f) -> None:
-        self.f, self.dim, self.reference, self.n = f, f.dim, f.reference, 0
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        self.n += x.shape[0]
-        return self.f(x)
-
-
 def flow_layers(dim: int) -> int:
     """madnis's default coupling blocks ('log' permutations): 2 ceil(log2 d), at least 2."""
     return max(2, 2 * math.ceil(math.log2(dim)))
@@ -139,6 +129,14 @@ def frozen_phase(f: Counted, sampler, evals: int, seed: int) -> tuple[float, flo
     return res.mean, res.sdev, kept[0]
 
 
+def frozen_outcome(f: Counted, sampler, args, seed: int, train_s: float, opt_steps: int) -> Outcome:
+    """The integration phase of a hepflow sampler trained on the ``f.n`` evaluations so far."""
+    n_train = f.n
+    f.n = 0
+    mean, sdev, w = frozen_phase(f, sampler, args.evals, seed + 2000)
+    return Outcome(mean, sdev, f.n, w, train_s, opt_steps, n_train)
+
+
 def run_nis(f: Counted, args, seed: int, anneal: int = 0) -> Outcome:
     options = nis_options(f.dim, args)
     if anneal:
@@ -147,11 +145,9 @@ def run_nis(f: Counted, args, seed: int, anneal: int = 0) -> Outcome:
     f.n = 0
     start = time.process_time()
     hepflow.integrate(f, sampler, iterations=args.steps, evals=args.batch, seed=seed + 1000)
-    train_s, n_train = time.process_time() - start, f.n
+    train_s = time.process_time() - start
     sampler.adapting = False
-    f.n = 0
-    mean, sdev, w = frozen_phase(f, sampler, args.evals, seed + 2000)
-    return Outcome(mean, sdev, f.n, w, train_s, sampler.steps, n_train)
+    return frozen_outcome(f, sampler, args, seed, train_s, sampler.steps)
 
 
 def run_nis_annealed(f: Counted, args, seed: int) -> Outcome:
@@ -173,11 +169,9 @@ def run_nis_pretrained(f: Counted, args, seed: int) -> Outcome:
     hepflow.integrate(f, grid, iterations=5, evals=pre * args.batch // 5, seed=seed + 3000)
     sampler.pretrain(grid, 200, args.batch, torch.Generator().manual_seed(seed + 4000))
     hepflow.integrate(f, sampler, iterations=args.steps - pre, evals=args.batch, seed=seed + 1000)
-    train_s, n_train = time.process_time() - start, f.n
+    train_s = time.process_time() - start
     sampler.adapting = False
-    f.n = 0
-    mean, sdev, w = frozen_phase(f, sampler, args.evals, seed + 2000)
-    return Outcome(mean, sdev, f.n, w, train_s, sampler.steps, n_train)
+    return frozen_outcome(f, sampler, args, seed, train_s, sampler.steps)
 
 
 def run_madnis(f: Counted, args, seed: int) -> Outcome:
@@ -212,10 +206,7 @@ def run_vegas_hepflow(f: Counted, args, seed: int) -> Outcome:
     hepflow.integrate(
         f, sampler, iterations=it, evals=args.steps * args.batch // it, seed=seed + 1000
     )
-    train_s, n_train = time.process_time() - start, f.n
-    f.n = 0
-    mean, sdev, w = frozen_phase(f, sampler, args.evals, seed + 2000)
-    return Outcome(mean, sdev, f.n, w, train_s, it, n_train)
+    return frozen_outcome(f, sampler, args, seed, time.process_time() - start, it)
 
 
 def run_vegas(f: Counted, args, seed: int) -> Outcome:

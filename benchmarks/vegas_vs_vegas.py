@@ -31,6 +31,7 @@ import gvar
 import numpy as np
 import torch
 import vegas
+from _counted import Counted
 
 import hepflow
 
@@ -70,17 +71,6 @@ class Runs:
 
     def max_pull(self, reference: float) -> float:
         return max(abs(m - reference) / s for m, s in zip(self.means, self.sdevs, strict=True))
-
-
-class Counted:
-    """The integrand, counting evaluations (the same wrapper for both implementations)."""
-
-    def __init__(self, f) -> None:
-        self.f, self.dim, self.reference, self.n = f, f.dim, f.reference, 0
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        self.n += x.shape[0]
-        return self.f(x)
 
 
 def run_hepflow(f: Counted, evals: int, args, seed: int) -> tuple:
