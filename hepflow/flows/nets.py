@@ -35,6 +35,15 @@ def check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
     return tuple(hidden)
 
 
+def _zero_last(modules: list[nn.Module]) -> list[nn.Module]:
+    """Zero the last linear layer: zero parameters, so a fresh flow is the identity."""
+    last = modules[-1]
+    assert isinstance(last, nn.Linear)
+    nn.init.zeros_(last.weight)
+    nn.init.zeros_(last.bias)
+    return modules
+
+
 def _layers(sizes: Sequence[int], activation: str) -> list[nn.Module]:
     check_choice("activation", activation, tuple(ACTIVATIONS))
     modules: list[nn.Module] = []
@@ -42,11 +51,7 @@ def _layers(sizes: Sequence[int], activation: str) -> list[nn.Module]:
         modules.append(nn.Linear(a, b))
         if i < len(sizes) - 2:
             modules.append(ACTIVATIONS[activation]())
-    last = modules[-1]
-    assert isinstance(last, nn.Linear)
-    nn.init.zeros_(last.weight)
-    nn.init.zeros_(last.bias)
-    return modules
+    return _zero_last(modules)
 
 
 class MLP(nn.Sequential):
@@ -110,8 +115,4 @@ class MaskedMLP(nn.Sequential):
             modules.append(_MaskedLinear(mask))
             if i < len(masks) - 1:
                 modules.append(ACTIVATIONS[activation]())
-        last = modules[-1]
-        assert isinstance(last, nn.Linear)
-        nn.init.zeros_(last.weight)
-        nn.init.zeros_(last.bias)
-        super().__init__(*modules)
+        super().__init__(*_zero_last(modules))

@@ -49,21 +49,13 @@ def _arange(bins: int, like: Tensor) -> Tensor:
     return torch.arange(bins + 1, device=like.device).view(-1, *[1] * like.ndim)
 
 
-def _edges(logits: Tensor) -> Tensor:
-    cumulative = _cumulative(logits)
-    index = _arange(logits.shape[0], logits[0])
-    return _edge(cumulative, cumulative[-1:], index, logits.shape[0])
-
-
-def _derivatives(logits: Tensor) -> Tensor:
-    unit = softplus(logits.new_tensor(_SHIFT))
-    return 1.0 + (softplus(logits + _SHIFT) - unit).to(torch.float64)
-
-
-# -- the same in the usual layout: logits (..., K) ---------------------------------------------
+# -- public helpers in the usual layout: logits (..., K) ---------------------------------------
 def edges(logits: Tensor) -> Tensor:
     """K+1 float64 bin edges from K logits (softmax with a floor), the first 0, the last 1."""
-    return _edges(logits.movedim(-1, 0)).movedim(0, -1)
+    rows = logits.movedim(-1, 0)
+    cumulative = _cumulative(rows)
+    index = _arange(rows.shape[0], rows[0])
+    return _edge(cumulative, cumulative[-1:], index, rows.shape[0]).movedim(0, -1)
 
 
 def knots(logits: Tensor) -> tuple[Tensor, Tensor]:
@@ -75,7 +67,8 @@ def knots(logits: Tensor) -> tuple[Tensor, Tensor]:
 def derivatives(logits: Tensor) -> Tensor:
     """Knot derivatives >= about MIN_DERIVATIVE, float64; exactly 1 where a logit is 0 (so a
     zero network output is the identity in any precision)."""
-    return _derivatives(logits)
+    unit = softplus(logits.new_tensor(_SHIFT))
+    return 1.0 + (softplus(logits + _SHIFT) - unit).to(torch.float64)
 
 
 def bin_index(edges: Tensor, values: Tensor) -> Tensor:
@@ -106,7 +99,7 @@ def rational_quadratic(x: Tensor, params: Tensor, inverse: bool = False) -> tupl
         return _edge(cumulative.gather(0, k01), cumulative[-1:], k01, bins)
 
     located01, other01 = knots01(located_cumulative), knots01(other_cumulative)
-    d0, d1 = _derivatives(derivative_logits.gather(0, k01))
+    d0, d1 = derivatives(derivative_logits.gather(0, k01))
     xs, ys = (other01, located01) if inverse else (located01, other01)
     (x0, x1), (y0, y1) = xs.unbind(0), ys.unbind(0)
     w, h = x1 - x0, y1 - y0
