@@ -178,14 +178,19 @@ class HadronicProcess:
         """(s_min, s_max) of the partonic s: from the threshold to S by default."""
         return (sum(self.final_masses) ** 2, self.sqrt_s**2)
 
-    def _map_s(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """u in [0, 1] -> (s_hat, ds/du); flat in log s by default."""
+    def _map_s(
+        self, u: torch.Tensor, channel: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """u in [0, 1] -> (s_hat, ds/du); flat in log s by default. A subclass with several s
+        maps declares them as ``channels`` and maps each point by its ``channel`` (n,)."""
         return log_s_map(u, max(self.s_min, 1e-300), self.s_max)
 
-    def _partons(self, u: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def _partons(
+        self, u: torch.Tensor, channel: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, ...]:
         """(u_s, u_y) (n, 2) -> s_hat, the rapidity y of the partonic system, x1, x2 and the
         Jacobian of (u_s, u_y) -> (tau, y), which the partonic phase space multiplies."""
-        s, jac_s = self._map_s(u[:, 0])
+        s, jac_s = self._map_s(u[:, 0], channel)
         tau = s / self.sqrt_s**2
         y_max = -0.5 * torch.log(tau)
         y = y_max * (2 * u[:, 1] - 1)
@@ -228,11 +233,31 @@ class HadronicProcess:
             ) from None
 
     # -- kinematics ------------------------------------------------------------------------
-    def kinematics(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def _check_channel(self, channel: object, n: int) -> torch.Tensor | None:
+        """``channel`` as an (n,) tensor of indices into ``channels`` (None stays None)."""
+        if channel is None:
+            return None
+        names = [c.name for c in getattr(self, "channels", None) or []]
+        if not names:
+            raise HadronicOptionError(
+                f"{self.name} has a single phase-space map and no channels; call it without channel"
+            )
+        channel = torch.as_tensor(channel, device=self.device)
+        if channel.shape != (n,) or bool(((channel < 0) | (channel >= len(names))).any()):
+            raise HadronicOptionError(
+                f"{self.name}: channel must be an ({n},) int64 tensor of indices in "
+                f"[0, {len(names) - 1}] ({', '.join(names)})"
+            )
+        return channel.long()
+
+    def kinematics(
+        self, x: torch.Tensor, channel: torch.Tensor | None = None
+    ) -> dict[str, torch.Tensor]:
         """The lab-frame momenta (n, 4, 4) (partons a, b, then the final pair), x1, x2,
-        s_hat, and the Jacobian of the whole map including the two-body phase space."""
+        s_hat, and the Jacobian of the whole map including the two-body phase space (with
+        ``channel``, of that channel's map times its channel weight)."""
         u = x.to(torch.float64)
-        s, _, x1, x2, jac_xy = self._partons(u)
+        s, _, x1, x2, jac_xy = self._partons(u, self._check_channel(channel, u.shape[0]))
         e = self.sqrt_s / 2
         zeros = torch.zeros_like(x1)
         p1 = torch.stack([x1 * e, zeros, zeros, x1 * e], dim=-1)
@@ -300,11 +325,11 @@ class HadronicProcess:
         return [_pdf_index(ch.b) for ch in self.channels_]
 
     def _channel_weights(
-        self, x: torch.Tensor
+        self, x: torch.Tensor, channel: torch.Tensor | None = None
     ) -> tuple[dict[str, torch.Tensor], torch.Tensor, torch.Tensor]:
         """(kinematics, partonic part (n, C) = |M|^2 x flux x Jacobian [x cuts] in pb, and the
         nominal (n, C) contributions with PDFs and alpha_s)."""
-        kin = self.kinematics(x)
+        kin = self.kinematics(x, channel)
         p = kin["momenta"]
         partonic = (
             self._matrix_elements(p) * (kin["jacobian"] / (2 * kin["s"]) * GEV2_TO_PB)[:, None]
@@ -327,9 +352,10 @@ class HadronicProcess:
             raise ValueError(f"{self.name} takes points as an (n, {self.dim}) tensor, got {got}")
         return x.to(torch.float64)
 
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """d(sigma) in pb at the points x (n, 4), summed over parton channels."""
-        _, _, nominal = self._channel_weights(self._check_x(x))
+    def __call__(self, x: torch.Tensor, channel: torch.Tensor | None = None) -> torch.Tensor:
+        """d(sigma) in pb at the points x (n, 4), summed over parton channels; with
+        ``channel`` (n,), where the process declares ``channels``, each point's channel term."""
+        _, _, nominal = self._channel_weights(self._check_x(x), channel)
         return nominal.sum(-1)
 
     def variation_weights(
@@ -389,13 +415,18 @@ class HadronicProcess:
             tags = flows[self._choose(weight, u)]
         return tags[:, [1, 0, 2, 3]] if ch.swap else tags
 
-    def events(self, x: torch.Tensor, generator: torch.Generator | None = None) -> EventBatch:
+    def events(
+        self,
+        x: torch.Tensor,
+        channel: torch.Tensor | None = None,
+        generator: torch.Generator | None = None,
+    ) -> EventBatch:
         """Events at x: partons a, b (status -1, momentum fractions x1, x2 of the beams),
         the final state (status 1); the parton channel and colour flow of each event drawn
         with probability proportional to its contribution. Extras: ``scale`` (muF, GeV),
         ``alpha_s`` (the PDF's at muR), ``alpha_qed``, ``x1``, ``x2``, ``mur``, ``muf``."""
         x = self._check_x(x)
-        return self._event_record(x, *self._channel_weights(x), generator)
+        return self._event_record(x, *self._channel_weights(x, channel), generator)
 
     def _event_record(
         self,

@@ -28,7 +28,6 @@ from typing import Any, ClassVar
 import torch
 
 from hepflow.channels import Channel
-from hepflow.events import EventBatch
 from hepflow.physics.phase_space import sequential_three_body, two_body, two_body_t_channel
 from hepflow.physics.units import GEV2_TO_PB
 from hepflow.physics.vectors import mass2
@@ -295,12 +294,7 @@ class PPToLLJ(HadronicProcess):
         else:
             if mapping is not None:
                 raise HadronicOptionError(f"{self.name}: give a channel or a mapping, not both")
-            channel = torch.as_tensor(channel, device=u.device)
-            if channel.shape != (n,) or bool(((channel < 0) | (channel >= len(MAPPINGS))).any()):
-                raise HadronicOptionError(
-                    f"{self.name}: channel must be an ({n},) int64 tensor of indices in "
-                    f"[0, {len(MAPPINGS) - 1}] ({', '.join(MAPPINGS)})"
-                )
+            channel = self._check_channel(channel, n)
             p = torch.zeros(n, 5, 4, dtype=torch.float64, device=u.device)
             w3 = torch.zeros(n, dtype=torch.float64, device=u.device)
             for c, name in enumerate(MAPPINGS):
@@ -381,18 +375,6 @@ class PPToLLJ(HadronicProcess):
         if ch.swap:
             tags = tags[[1, 0, 2, 3, 4]]
         return tags.expand(p.shape[0], 5, 2)
-
-    def events(
-        self,
-        x: torch.Tensor,
-        channel: torch.Tensor | None = None,
-        generator: torch.Generator | None = None,
-    ) -> EventBatch:
-        """Events at x: partons a, b (status -1), e+, e-, the jet parton (status 1); the parton
-        channel of each event drawn with probability proportional to its contribution. Extras
-        as ``HadronicProcess.events`` (``scale`` = muF)."""
-        x = self._check_x(x)
-        return self._event_record(x, *self._channel_weights(x, channel), generator)
 
     def options(self) -> dict[str, Any]:
         opts = super().options()

@@ -14,6 +14,7 @@ from typing import Any
 
 import torch
 
+from hepflow.channels import Channel
 from hepflow.physics.sm_parameters import FERMIONS, SMParameters
 from hepflow.physics.vectors import dot
 
@@ -90,7 +91,8 @@ class PPToLL(HadronicProcess):
     Options beyond the base's: ``mll_min`` (GeV, > 0: the photon pole needs a cut; MadGraph's
     ``mmll``) and ``mll_max`` (GeV, -1 or None for none; ``mmllmax``). The scale defaults to
     fixed at MZ, as in MadGraph's run_card. The s_hat map mixes a Breit-Wigner around the Z
-    and a 1/s map, half of the points each, weighted by the mixed density.
+    and a 1/s map, half of the points each, weighted by the mixed density; the two maps are
+    also the ``channels`` "z" and "a" for multi-channel samplers (``_map_s``).
     """
 
     name = "pp_ll"
@@ -112,6 +114,8 @@ class PPToLL(HadronicProcess):
                     "(or -1 for no upper limit)"
                 )
         super().__init__(**options)
+        #: the s maps of ``_map_s`` as channels for multi-channel samplers
+        self.channels = [Channel("z", 1.0), Channel("a", 1.0)]
 
     def _setup(self, param_card: str | None) -> None:
         up_helas = UUbarToEE(sqrt_s=self.sqrt_s, param_card=param_card, device=self.device)
@@ -134,21 +138,30 @@ class PPToLL(HadronicProcess):
         top = self.sqrt_s if self.mll_max is None else min(self.mll_max, self.sqrt_s)
         return (self.mll_min**2, top**2)
 
-    def _map_s(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Half of [0, 1] a Breit-Wigner in s around the Z, half flat in log s; ds/du is
-        1 / (mixed density), so the map is exact for any split."""
+    def _map_s(
+        self, u: torch.Tensor, channel: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """u -> s by a Breit-Wigner around the Z (channel "z") or flat in log s (channel "a",
+        the photon pole). Without ``channel``: half of [0, 1] each (the mixed map, so plain
+        VEGAS sees the peak), ds/du = 1 / the mixed density (g_z + g_a) / 2. With it: the
+        point's own map over all of [0, 1] times its channel weight alpha_c = g_c / (g_z + g_a),
+        i.e. ds/du alpha_c = 1 / (g_z + g_a); the two channel terms add up to the total."""
         s_min, s_max = self.s_min, self.s_max
         m2, mg = self.mz**2, self.mz * self.wz
         a_min, a_max = math.atan((s_min - m2) / mg), math.atan((s_max - m2) / mg)
         log_ratio = math.log(s_max / s_min)
-        bw = u < 0.5
-        v = torch.where(bw, 2 * u, 2 * u - 1)
+        if channel is None:
+            by_z = u < 0.5
+            v = torch.where(by_z, 2 * u, 2 * u - 1)
+        else:
+            by_z, v = channel == 0, u
         s_bw = m2 + mg * torch.tan(a_min + v * (a_max - a_min))
         s_log, _ = log_s_map(v, s_min, s_max)
-        s = torch.clamp(torch.where(bw, s_bw, s_log), min=s_min, max=s_max)
+        s = torch.clamp(torch.where(by_z, s_bw, s_log), min=s_min, max=s_max)
         g_bw = mg / ((a_max - a_min) * ((s - m2) ** 2 + mg * mg))
         g_log = 1 / (s * log_ratio)
-        return s, 1 / (0.5 * g_bw + 0.5 * g_log)
+        density = g_bw + g_log if channel is not None else 0.5 * g_bw + 0.5 * g_log
+        return s, 1 / density
 
     def options(self) -> dict[str, Any]:
         mll_max = -1.0 if self.mll_max is None else self.mll_max

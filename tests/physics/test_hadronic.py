@@ -168,6 +168,41 @@ def test_s_map_integrates_exactly(mll_min, mll_max):
     points = [m2] if ig.s_min < m2 < ig.s_max else None
     ref, _ = quad(h, ig.s_min, ig.s_max, points=points, limit=500, epsrel=1e-12)
     assert total == pytest.approx(ref, rel=1e-8)
+    # the channels "z" and "a": each its own map over [0, 1], the two terms adding up to it
+    u = torch.tensor((nodes + 1) / 2, dtype=torch.float64)
+    terms = []
+    for c in (0, 1):
+        s, jac = ig._map_s(u, torch.full_like(u, c, dtype=torch.int64))
+        terms.append(float((h(s) * jac * torch.tensor(weights / 2)).sum()))
+    assert sum(terms) == pytest.approx(ref, rel=1e-8)
+    assert min(terms) > 0.01 * ref  # both maps carry a part
+
+
+def test_pp_ll_channels_add_up_to_the_total_and_events_follow_them():
+    """VEGAS on each channel term alone: the sum agrees with the mixed map's total."""
+    ig = hepflow.create("integrand", "sm:pp_ll")
+    assert [c.name for c in ig.channels] == ["z", "a"]
+    results = []
+    for c in (0, 1):
+
+        def term(x, c=c):
+            return ig(x, channel=torch.full((x.shape[0],), c, dtype=torch.int64))
+
+        term.dim = 4
+        sampler = hepflow.create("sampler", "vegas", dim=4)
+        results.append(hepflow.integrate(term, sampler, iterations=8, evals=20_000, seed=c))
+    total = hepflow.integrate(ig, hepflow.create("sampler", "vegas", dim=4), iterations=8,
+                              evals=20_000, seed=5)  # fmt: skip
+    summed = sum(r.mean for r in results)
+    error = math.sqrt(sum(r.sdev**2 for r in results) + total.sdev**2)
+    assert abs(summed - total.mean) < 4 * error, (summed, total.mean, error)
+    x = torch.rand(200, 4, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    channel = torch.arange(200) % 2
+    events = ig.events(x, channel=channel)
+    assert torch.allclose(events.weight, ig(x, channel=channel), rtol=1e-12)
+    m_ll = torch.sqrt(ig.kinematics(x, channel)["s"])
+    z_near = (m_ll - SM.MZ).abs() < 5 * SM.WZ
+    assert z_near[channel == 0].float().mean() > 0.5 > z_near[channel == 1].float().mean()
 
 
 # -- beams -------------------------------------------------------------------------------------
@@ -347,6 +382,11 @@ def test_bad_points_are_refused():
     ig = hepflow.create("integrand", "sm:pp_ll")
     with pytest.raises(ValueError, match=r"\(n, 4\)"):
         ig(torch.rand(3, 2, dtype=torch.float64))
+    x = torch.rand(3, 4, dtype=torch.float64)
+    with pytest.raises(HadronicOptionError, match=r"indices in \[0, 1\] \(z, a\)"):
+        ig(x, channel=torch.tensor([0, 1, 2]))
+    with pytest.raises(HadronicOptionError, match="no channels; call it without channel"):
+        hepflow.create("integrand", "sm:pp_tt")(x, channel=torch.zeros(3, dtype=torch.int64))
 
 
 def test_mll_window_is_respected_and_cuts_apply():
