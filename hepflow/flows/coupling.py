@@ -38,17 +38,19 @@ class CouplingLayer(nn.Module):
         self.net = MLP(n_in, self.n_active * transform.n_params, hidden, activation)
 
     def _params(self, passive: Tensor, condition: Tensor | None) -> Tensor:
+        """(n_active, n, n_params) parameters, stored parameter-first (see MLP.params_first)."""
         inputs = passive if condition is None else torch.cat([passive, condition], dim=1)
-        out = self.net(inputs.to(self.net[0].weight.dtype))
-        return out.view(passive.shape[0], self.n_active, self.transform.n_params)
+        rows = self.net.params_first(inputs.to(self.net[0].weight.dtype), self.transform.n_params)
+        return rows.permute(1, 2, 0)
 
     def _couple(self, x: Tensor, condition: Tensor | None, inverse: bool) -> tuple[Tensor, Tensor]:
+        # the transform runs on (n_active, n): dimension-major, as its parameters are stored
         passive = x.index_select(1, self.passive)
         y_active, log_det = self.transform(
-            x.index_select(1, self.active), self._params(passive, condition), inverse=inverse
+            x.T.index_select(0, self.active), self._params(passive, condition), inverse=inverse
         )
-        y = torch.cat([passive, y_active], dim=1).index_select(1, self.order)
-        return y, log_det.sum(dim=1)
+        y = torch.cat([passive, y_active.T], dim=1).index_select(1, self.order)
+        return y, log_det.sum(dim=0)
 
     def forward(self, z: Tensor, condition: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """z -> x and log|det dx/dz|."""
