@@ -16,6 +16,7 @@ the same whichever route built it.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -33,9 +34,19 @@ _SHIFT = math.log(math.expm1(1.0 - MIN_DERIVATIVE))
 
 # -- bins-first helpers: logits (K, ...) -> edges (K+1, ...) ---------------------------------
 def _cumulative(logits: Tensor) -> Tensor:
-    """Unnormalised cumulative softmax (K+1, ...), starting at 0, in the logits' precision."""
+    """Unnormalised cumulative softmax (K+1, ...), starting at 0, in the logits' precision.
+
+    As one product with a (K+1, K) strictly lower-triangular matrix of ones: half the time of
+    cumsum along the leading axis plus the cat of the zero row, forward and backward."""
     e = torch.exp(logits - logits.detach().amax(0, keepdim=True))  # any shift: same softmax
-    return torch.cat([torch.zeros_like(e[:1]), torch.cumsum(e, dim=0)])
+    bins = e.shape[0]
+    return (_lower(bins, e.dtype, e.device) @ e.reshape(bins, -1)).view(bins + 1, *e.shape[1:])
+
+
+@functools.cache
+def _lower(bins: int, dtype: torch.dtype, device: torch.device) -> Tensor:
+    """(bins+1, bins) ones strictly below the diagonal: row i sums the first i entries."""
+    return torch.ones(bins + 1, bins, dtype=dtype, device=device).tril(-1)
 
 
 def _edge(cumulative: Tensor, total: Tensor, index: Tensor, bins: int) -> Tensor:
