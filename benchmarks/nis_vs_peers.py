@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
         "--lr-half-life", type=float, default=None, help="hepflow NIS lr half-life [opt. steps]"
     )
     p.add_argument("--switch-at", type=float, default=1.0, help="hepflow NIS KL -> variance")
-    p.add_argument("--reuse", type=int, default=4, help="hepflow NIS buffer steps per batch")
+    p.add_argument("--reuse", type=int, default=20, help="hepflow NIS buffer steps per batch")
     p.add_argument("--buffer", type=int, default=20_480, help="hepflow NIS replay buffer size")
     p.add_argument(
         "--pre-batches", type=int, default=50, help="nis_vegas: training batches for VEGAS"
