@@ -260,9 +260,10 @@ def _hump_shares(sampler: NISSampler, n: int, seed: int) -> tuple[float, float]:
 @pytest.mark.slow
 def test_annealing_finds_both_narrow_humps_that_plain_training_misses():
     """camel d=4, width 0.01: from a flat start the flow locks onto one hump (half the
-    integral); annealing the target |f|^beta from beta = 1e-3 finds both."""
+    integral); annealing the target |f|^beta from beta = 1e-3 finds both. With 20 replay steps
+    per batch, the setting with which annealing found both humps on every benchmark seed."""
     camel = Camel(dim=4, alpha=0.01)
-    options = {"layers": 4, "hidden": (32, 32), "seed": 0}
+    options = {"layers": 4, "hidden": (32, 32), "seed": 0, "reuse_steps": 20}
     results = {}
     for anneal in (0, 40):
         sampler = NISSampler(4, anneal=anneal, **options)
@@ -276,7 +277,7 @@ def test_annealing_finds_both_narrow_humps_that_plain_training_misses():
     assert min(plain_shares) < 0.01, plain_shares  # one hump lost
     assert abs(plain.mean - camel.reference) / plain.sdev > 20, plain.summary()
     annealed, shares = results[40]
-    assert min(shares) > 0.15, shares  # both humps carry points (0.36, 0.23 at these seeds)
+    assert min(shares) > 0.15, shares  # both humps carry points (0.48, 0.45 at these seeds)
     assert abs(annealed.mean - camel.reference) / annealed.sdev < 4, annealed.summary()
 
 
