@@ -62,10 +62,12 @@ class MLP(nn.Sequential):
         super().__init__(*_layers(sizes, activation))
         self.n_in = n_in
 
+    def _inputs(self, inputs: Tensor) -> Tensor:
+        """The first layer's input: a column of zeros when the network has no inputs."""
+        return inputs.new_zeros(inputs.shape[0], 1) if self.n_in == 0 else inputs
+
     def forward(self, inputs: Tensor) -> Tensor:
-        if self.n_in == 0:
-            inputs = inputs.new_zeros(inputs.shape[0], 1)
-        return super().forward(inputs)
+        return super().forward(self._inputs(inputs))
 
     def params_first(self, inputs: Tensor, n_params: int) -> Tensor:
         """The output (n, k * n_params), read as k blocks of n_params each, laid out as a
@@ -75,7 +77,7 @@ class MLP(nn.Sequential):
         (k * n_params rows) replaces a transposing copy of the output (n rows), forward and
         backward: at flow batch sizes that copy cost a third of a training step.
         """
-        hidden = inputs.new_zeros(inputs.shape[0], 1) if self.n_in == 0 else inputs
+        hidden = self._inputs(inputs)
         *body, last = self
         for layer in body:
             hidden = layer(hidden)
