@@ -302,7 +302,7 @@ class PPToLLJ(HadronicProcess):
                 if bool(sel.any()):
                     p[sel], w3[sel] = self.partonic_momenta(u[sel, 2:], shat[sel], name)
             props = self._propagators(p)
-            alpha = props.gather(1, channel[:, None].long())[:, 0] / props.sum(1)
+            alpha = props.gather(1, channel[:, None])[:, 0] / props.sum(1)
             alpha = torch.nan_to_num(alpha, nan=0.0)
         momenta = _boost_z(p, y)
         jac = jac_xy * w3
