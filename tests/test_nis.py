@@ -296,3 +296,30 @@ def test_the_annealing_exponent_rises_geometrically_to_one_and_is_saved():
         NISSampler(2, anneal=3, anneal_from=2.0)
     with pytest.raises(ValueError, match="anneal must be >= 0"):
         NISSampler(2, anneal=-1)
+
+
+def test_ema_draws_from_the_moving_average_of_the_trained_flows(tmp_path):
+    sampler = NISSampler(2, seed=0, hidden=(8,), ema=0.75, reuse_steps=0)
+    live = [p.detach().clone() for p in sampler.flows.parameters()]
+    averaged = [p.detach().clone() for p in sampler.averaged.parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(live, averaged, strict=True))  # starts equal
+    for it in range(3):
+        integrate(Gaussian(dim=2), sampler, iterations=1, evals=256, seed=it)
+        new = [p.detach().clone() for p in sampler.flows.parameters()]
+        averaged = [a + 0.25 * (n - a) for a, n in zip(averaged, new, strict=True)]
+    assert sampler.steps == 3
+    got = list(sampler.averaged.parameters())
+    assert all(torch.allclose(a, g) for a, g in zip(averaged, got, strict=True))
+    assert not all(torch.equal(a, n) for a, n in zip(got, new, strict=True))
+    # points come from the averaged flow, with its density
+    batch = sampler.sample(500, _gen(4))
+    assert torch.allclose(batch.q.log(), sampler.averaged[0].log_prob(batch.x))
+    torch.save(sampler.state_dict(), tmp_path / "nis.pt")
+    again = NISSampler(2, seed=9, hidden=(8,), ema=0.75)
+    again.load_state_dict(torch.load(tmp_path / "nis.pt"))
+    assert torch.equal(again.sample(500, _gen(4)).x, batch.x)
+    with pytest.raises(HepflowError, match="trained with ema on"):
+        NISSampler(2, hidden=(8,)).load_state_dict(sampler.state_dict())
+    for bad in (1.0, -0.1, True):
+        with pytest.raises(ValueError, match="ema must be a decay in"):
+            NISSampler(2, ema=bad)

@@ -12,6 +12,7 @@ per channel with a learned allocation and enter the accumulators as strata.
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -63,6 +64,9 @@ class NISSampler:
         survey: "flow" samples from the flow from the start; "flat" samples uniformly while
             adapting and the flow only when frozen; "adaptive" samples uniformly until the
             flow's estimated variance beats the flat one (ZüNIS's adaptive strategy).
+        ema: decay per optimiser step of an exponential moving average of the flows'
+            parameters (Polyak averaging; 0: off). Points are drawn from the averaged flows,
+            which smooths out the optimiser's step-to-step jitter; training steps the live ones.
         adapt: False freezes the sampler.
         seed: seeds the network initialisation and the replay draws.
         channel_damping, channel_min_fraction, channel_drop_threshold: see ``ChannelBook``.
@@ -87,6 +91,7 @@ class NISSampler:
         anneal: int = 0,
         anneal_from: float = 1e-3,
         survey: str = "flow",
+        ema: float = 0.0,
         adapt: bool = True,
         seed: int = 0,
         channel_damping: float = 0.5,
@@ -124,6 +129,9 @@ class NISSampler:
         if self.anneal_from > 1:
             raise ValueError(f"anneal_from must be in (0, 1], got {anneal_from!r}")
         self.survey = survey
+        self.ema = float(ema)
+        if isinstance(ema, bool) or not 0.0 <= self.ema < 1.0:
+            raise ValueError(f"ema must be a decay in [0, 1) (0: off), got {ema!r}")
         self.adapting = bool(adapt)
         self.seed = int(seed)
         with torch.random.fork_rng(devices=[]):
@@ -132,6 +140,8 @@ class NISSampler:
                 self.device
             )
         self.optimizer = _adam(self.flows.parameters(), self.lr)
+        #: the flows points are drawn from: the live ones, or their moving average
+        self.averaged = copy.deepcopy(self.flows).requires_grad_(False) if self.ema else None
         self.book = ChannelBook(
             priors,
             damping=channel_damping,
@@ -156,6 +166,11 @@ class NISSampler:
         return self.flows[0]
 
     @property
+    def drawing_flows(self) -> torch.nn.ModuleList:
+        """The flows ``sample`` draws from (the averaged ones when ``ema`` is on)."""
+        return self.flows if self.averaged is None else self.averaged
+
+    @property
     def channel_weights(self) -> list[float]:
         """Each channel's learned share of the integral (starts at the priors)."""
         return self.book.weights.tolist()
@@ -177,7 +192,7 @@ class NISSampler:
                     )
                     log_q = torch.zeros(n_c, dtype=torch.float64, device=self.device)
                 else:
-                    x, log_q = self.flows[c].sample(n_c, generator=generator)
+                    x, log_q = self.drawing_flows[c].sample(n_c, generator=generator)
                 xs.append(x)
                 log_qs.append(log_q)
                 labels.append(torch.full((n_c,), c, dtype=torch.int64, device=self.device))
@@ -283,6 +298,12 @@ class NISSampler:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
+        if self.averaged is not None:
+            with torch.no_grad():
+                for mean, live in zip(
+                    self.averaged.parameters(), self.flows.parameters(), strict=True
+                ):
+                    mean.lerp_(live, 1.0 - self.ema)
         self.steps += 1
         if self.lr_half_life is not None:
             for group in self.optimizer.param_groups:
@@ -369,6 +390,7 @@ class NISSampler:
             "dim": self.dim,
             "options": dict(self.options),
             "flows": self.flows.state_dict(),
+            "averaged": None if self.averaged is None else self.averaged.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "book": self.book.state_dict(),
             "flat": self.flat,
@@ -390,6 +412,14 @@ class NISSampler:
                 "the sampler with the saved options"
             )
         self.flows.load_state_dict(state["flows"])
+        averaged = state.get("averaged")
+        if (averaged is None) != (self.averaged is None):
+            raise HepflowError(
+                "the saved nis sampler was trained with ema "
+                f"{'off' if averaged is None else 'on'}; create this one with the same ema"
+            )
+        if averaged is not None:
+            self.averaged.load_state_dict(averaged)
         self.optimizer.load_state_dict(state["optimizer"])
         self.book.load_state_dict(state["book"])
         self.flat = bool(state["flat"])
