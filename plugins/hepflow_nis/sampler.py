@@ -298,12 +298,11 @@ class NISSampler:
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         self.optimizer.step()
-        if self.averaged is not None:
+        if self.averaged is not None:  # one fused update, as torch.optim.swa_utils does
             with torch.no_grad():
-                for mean, live in zip(
-                    self.averaged.parameters(), self.flows.parameters(), strict=True
-                ):
-                    mean.lerp_(live, 1.0 - self.ema)
+                torch._foreach_lerp_(
+                    list(self.averaged.parameters()), list(self.flows.parameters()), 1.0 - self.ema
+                )
         self.steps += 1
         if self.lr_half_life is not None:
             for group in self.optimizer.param_groups:
