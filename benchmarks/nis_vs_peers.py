@@ -111,6 +111,7 @@ def nis_options(dim: int, args) -> dict:
         "reuse_steps": args.reuse,
         "buffer_size": args.buffer,
         "loss": args.loss,
+        "ema": args.ema,
     }
 
 
@@ -269,6 +270,7 @@ def main(argv: list[str] | None = None) -> int:
         "--pre-batches", type=int, default=50, help="nis_vegas: training batches for VEGAS"
     )
     p.add_argument("--loss", default="adaptive", help="hepflow NIS loss")
+    p.add_argument("--ema", type=float, default=0.0, help="hepflow NIS parameter averaging")
     p.add_argument("--anneal", type=int, default=25, help="nis_anneal: batches annealed")
     p.add_argument("--anneal-from", type=float, default=1e-3, help="nis_anneal: first beta")
     args = p.parse_args(argv)
