@@ -110,7 +110,8 @@ CASES: dict[str, Case] = {
         100_000,
         reference=MG5_PP_LL_MLL50,
     ),
-    "pp_tt": Case("sm:pp_tt", {"sqrt_s": 13000.0}, 1_000_000, 100_000),
+    # 6 coupling layers instead of 4: rel. std 0.0541 against 0.0577 (3 seeds, 1e6)
+    "pp_tt": Case("sm:pp_tt", {"sqrt_s": 13000.0}, 1_000_000, 100_000, nis={"layers": 6}),
 }
 
 
