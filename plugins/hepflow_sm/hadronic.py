@@ -31,7 +31,13 @@ from hepflow.physics.units import GEV2_TO_PB
 from ._two_to_two import TwoToTwoProcess
 from .scales import SEVEN_POINT, ScaleChoice, variation_id
 
-__all__ = ["HadronicOptionError", "HadronicProcess", "PartonChannel", "log_s_map"]
+__all__ = [
+    "HadronicOptionError",
+    "HadronicProcess",
+    "PartonChannel",
+    "log_s_map",
+    "z_or_photon_s_map",
+]
 
 BEAMS = {"pp": (2212, 2212), "ppbar": (2212, -2212)}
 GLUON = 21
@@ -63,6 +69,30 @@ def log_s_map(u: torch.Tensor, s_min: float, s_max: float) -> tuple[torch.Tensor
     log_ratio = math.log(s_max / s_min)
     s = s_min * torch.exp(u * log_ratio)
     return s, s * log_ratio
+
+
+def z_or_photon_s_map(
+    u: torch.Tensor,
+    by_z: torch.Tensor,
+    s_min: float,
+    s_max: float | torch.Tensor,
+    mz: float,
+    wz: float,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The two m_ll^2 maps of Drell-Yan: where ``by_z``, a Breit-Wigner around the Z, else flat
+    in log s (the photon pole), each over [s_min, s_max] (a float, or a tensor per event).
+    Returns (s, g_z, g_a): s and BOTH maps' densities there, from which a caller builds its
+    single-map, mixed or channel Jacobian."""
+    s_max = torch.as_tensor(s_max, dtype=u.dtype, device=u.device)
+    m2, mg = mz * mz, mz * wz
+    a_min, a_max = math.atan((s_min - m2) / mg), torch.atan((s_max - m2) / mg)
+    log_ratio = torch.log(s_max / s_min)
+    s_bw = m2 + mg * torch.tan(a_min + u * (a_max - a_min))
+    s_log = s_min * torch.exp(u * log_ratio)
+    s = torch.minimum(torch.clamp(torch.where(by_z, s_bw, s_log), min=s_min), s_max)
+    g_z = mg / ((a_max - a_min) * ((s - m2) ** 2 + mg * mg))
+    g_a = 1 / (s * log_ratio)
+    return s, g_z, g_a
 
 
 def _pdf_index(pdg: int) -> int:

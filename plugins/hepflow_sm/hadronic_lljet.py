@@ -32,7 +32,14 @@ from hepflow.physics.phase_space import sequential_three_body, two_body, two_bod
 from hepflow.physics.units import GEV2_TO_PB
 from hepflow.physics.vectors import mass2
 
-from .hadronic import GLUON, HadronicOptionError, HadronicProcess, PartonChannel, _number
+from .hadronic import (
+    GLUON,
+    HadronicOptionError,
+    HadronicProcess,
+    PartonChannel,
+    _number,
+    z_or_photon_s_map,
+)
 from .three_body import UGToEEU, UUbarToEEG
 
 __all__ = [
@@ -181,34 +188,24 @@ class PPToLLJ(HadronicProcess):
     def _s_ll_max(self, shat: torch.Tensor) -> torch.Tensor:
         return shat if self.mmllmax is None else torch.clamp(shat, max=self.mmllmax**2)
 
-    def _photon_map(self, u: torch.Tensor, s_max: torch.Tensor):
-        """``massless_propagator`` (s0 = 0) with a per-event s_max: flat in log s."""
-        s_min = self.mmll**2
-        span = torch.log(s_max / s_min)
-        s = torch.minimum(torch.clamp(s_min * torch.exp(u * span), min=s_min), s_max)
-        return s, s * span
+    def _s_map(self, u: torch.Tensor, s_max: torch.Tensor, by_z: bool | torch.Tensor):
+        by_z = torch.as_tensor(by_z, device=u.device).expand(u.shape)
+        return z_or_photon_s_map(u, by_z, self.mmll**2, s_max, self.mz, self.wz)
 
-    def _rho(self, s_max: torch.Tensor) -> tuple[float, torch.Tensor]:
-        m2, mg = self.mz**2, self.mz * self.wz
-        return math.atan((self.mmll**2 - m2) / mg), torch.atan((s_max - m2) / mg)
+    def _photon_map(self, u: torch.Tensor, s_max: torch.Tensor):
+        """Flat in log s (``massless_propagator`` with s0 = 0) up to a per-event s_max."""
+        s, _, g_a = self._s_map(u, s_max, False)
+        return s, 1 / g_a
 
     def _z_map(self, u: torch.Tensor, s_max: torch.Tensor):
-        """``breit_wigner`` with a per-event s_max."""
-        m2, mg = self.mz**2, self.mz * self.wz
-        rho_min, rho_max = self._rho(s_max)
-        s = m2 + mg * torch.tan(rho_min + u * (rho_max - rho_min))
-        s = torch.minimum(torch.clamp(s, min=self.mmll**2), s_max)
-        return s, (rho_max - rho_min) * ((s - m2) ** 2 + mg * mg) / mg
+        """``breit_wigner`` up to a per-event s_max."""
+        s, g_z, _ = self._s_map(u, s_max, True)
+        return s, 1 / g_z
 
     def _mixed_s_map(self, u: torch.Tensor, s_max: torch.Tensor):
         """Half of the points by the Z map, half by the photon map; ds/du = 1 / mixed density."""
         z = u < 0.5
-        v = torch.where(z, 2 * u, 2 * u - 1)
-        s = torch.where(z, self._z_map(v, s_max)[0], self._photon_map(v, s_max)[0])
-        m2, mg = self.mz**2, self.mz * self.wz
-        rho_min, rho_max = self._rho(s_max)
-        g_z = mg / ((rho_max - rho_min) * ((s - m2) ** 2 + mg * mg))
-        g_a = 1 / (s * torch.log(s_max / self.mmll**2))
+        s, g_z, g_a = self._s_map(torch.where(z, 2 * u, 2 * u - 1), s_max, z)
         return s, 1 / (0.5 * g_z + 0.5 * g_a)
 
     # -- partonic phase space --------------------------------------------------------------

@@ -9,7 +9,6 @@ the sm model has no CKM mixing in neutral currents and these quarks are massless
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
@@ -25,8 +24,8 @@ from .hadronic import (
     HadronicProcess,
     PartonChannel,
     _number,
-    log_s_map,
     quark_antiquark_channels,
+    z_or_photon_s_map,
 )
 from .top_pairs import GGToTTbar
 
@@ -146,21 +145,13 @@ class PPToLL(HadronicProcess):
         VEGAS sees the peak), ds/du = 1 / the mixed density (g_z + g_a) / 2. With it: the
         point's own map over all of [0, 1] times its channel weight alpha_c = g_c / (g_z + g_a),
         i.e. ds/du alpha_c = 1 / (g_z + g_a); the two channel terms add up to the total."""
-        s_min, s_max = self.s_min, self.s_max
-        m2, mg = self.mz**2, self.mz * self.wz
-        a_min, a_max = math.atan((s_min - m2) / mg), math.atan((s_max - m2) / mg)
-        log_ratio = math.log(s_max / s_min)
         if channel is None:
             by_z = u < 0.5
             v = torch.where(by_z, 2 * u, 2 * u - 1)
         else:
             by_z, v = channel == 0, u
-        s_bw = m2 + mg * torch.tan(a_min + v * (a_max - a_min))
-        s_log, _ = log_s_map(v, s_min, s_max)
-        s = torch.clamp(torch.where(by_z, s_bw, s_log), min=s_min, max=s_max)
-        g_bw = mg / ((a_max - a_min) * ((s - m2) ** 2 + mg * mg))
-        g_log = 1 / (s * log_ratio)
-        density = g_bw + g_log if channel is not None else 0.5 * g_bw + 0.5 * g_log
+        s, g_z, g_a = z_or_photon_s_map(v, by_z, self.s_min, self.s_max, self.mz, self.wz)
+        density = g_z + g_a if channel is not None else 0.5 * g_z + 0.5 * g_a
         return s, 1 / density
 
     def options(self) -> dict[str, Any]:
