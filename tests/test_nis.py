@@ -320,6 +320,6 @@ def test_ema_draws_from_the_moving_average_of_the_trained_flows(tmp_path):
     assert torch.equal(again.sample(500, _gen(4)).x, batch.x)
     with pytest.raises(HepflowError, match="trained with ema on"):
         NISSampler(2, hidden=(8,)).load_state_dict(sampler.state_dict())
-    for bad in (1.0, -0.1, True):
+    for bad in (1.0, -0.1, True, "0.99", float("nan")):
         with pytest.raises(ValueError, match="ema must be a decay in"):
             NISSampler(2, ema=bad)

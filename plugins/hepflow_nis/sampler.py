@@ -129,9 +129,9 @@ class NISSampler:
         if self.anneal_from > 1:
             raise ValueError(f"anneal_from must be in (0, 1], got {anneal_from!r}")
         self.survey = survey
-        self.ema = float(ema)
-        if isinstance(ema, bool) or not 0.0 <= self.ema < 1.0:
+        if isinstance(ema, bool) or not isinstance(ema, int | float) or not 0.0 <= ema < 1.0:
             raise ValueError(f"ema must be a decay in [0, 1) (0: off), got {ema!r}")
+        self.ema = float(ema)
         self.adapting = bool(adapt)
         self.seed = int(seed)
         with torch.random.fork_rng(devices=[]):
