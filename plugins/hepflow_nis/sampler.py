@@ -268,14 +268,18 @@ class NISSampler:
         for start in range(0, n, step):
             yield {k: v[start : start + step] for k, v in columns.items()}
 
-    def _log_prob(self, x: torch.Tensor, channel: torch.Tensor) -> torch.Tensor:
-        """Each point's log density under its own channel's flow (with the graph)."""
-        if len(self.flows) == 1:
-            return self.flows[0].log_prob(x)
+    def _log_prob(
+        self, x: torch.Tensor, channel: torch.Tensor, flows: torch.nn.ModuleList | None = None
+    ) -> torch.Tensor:
+        """Each point's log density under its own channel's flow (with the graph), of the live
+        ``flows`` unless others (the drawing ones) are given."""
+        flows = self.flows if flows is None else flows
+        if len(flows) == 1:
+            return flows[0].log_prob(x)
         log_q = torch.empty(x.shape[0], dtype=torch.float64, device=x.device)
         for c in torch.unique(channel).tolist():
             mask = channel == c
-            log_q = log_q.index_put((mask.nonzero()[:, 0],), self.flows[c].log_prob(x[mask]))
+            log_q = log_q.index_put((mask.nonzero()[:, 0],), flows[c].log_prob(x[mask]))
         return log_q
 
     def _step(self, part: dict[str, torch.Tensor], loss_name: str, beta: float = 1.0) -> float:
@@ -310,10 +314,12 @@ class NISSampler:
         return float(loss.detach())
 
     def _maybe_leave_flat(self, columns: dict[str, torch.Tensor]) -> None:
-        """Switch to flow sampling once E_q[(f/q)^2] estimated on the flat points beats flat's."""
+        """Switch to flow sampling once E_q[(f/q)^2] estimated on the flat points beats flat's,
+        for the flows that would then draw the points."""
         with torch.no_grad():
             f2 = columns["f"] ** 2 * torch.exp(-columns["log_q_sample"])
-            flow_m2 = (f2 * torch.exp(-self._log_prob(columns["x"], columns["channel"]))).mean()
+            log_q = self._log_prob(columns["x"], columns["channel"], self.drawing_flows)
+            flow_m2 = (f2 * torch.exp(-log_q)).mean()
             if bool(flow_m2 < f2.mean()):
                 self.flat = False
 
