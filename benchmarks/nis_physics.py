@@ -20,10 +20,10 @@ sampler, medians over seeds, all measured on the frozen integration phase only:
 - wall and CPU seconds per run (training, integrand and integration; on a shared machine the
   CPU seconds of this single-threaded process are the steadier number).
 
-    nice -n 5 python benchmarks/nis_physics.py --samplers vegas,nis  # ~75 CPU minutes
+    nice -n 5 python benchmarks/nis_physics.py --samplers vegas,nis  # ~45 CPU minutes
     nice -n 5 python benchmarks/nis_physics.py --quick  # budgets 1e5, seeds 0,1
     nice -n 5 python benchmarks/nis_physics.py --evals 1e5 --survey-iterations 20 \
-        --nis ema=0 --nis lr_half_life=None --nis buffer_size=100000  # the 2026-11 table
+        --nis ema=0 --nis lr_half_life=None --nis buffer_size=100000 --nis layers=4  # at 1e5
     nice -n 5 python benchmarks/nis_physics.py --cases ee_uuxg --nis loss=variance --seeds 0,1
 """
 
