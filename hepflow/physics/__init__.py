@@ -3,8 +3,9 @@ cards, cuts, Standard-Model parameters, helicity amplitudes and units. No proces
 
 from __future__ import annotations
 
-from . import cuts, helas, phase_space, slha, sm_parameters, units, vectors
+from . import cuts, dalitz_triangle, helas, phase_space, slha, sm_parameters, units, vectors
 from .cuts import CutEfficiency, Cuts
+from .dalitz_triangle import LogDalitzTriangle
 from .phase_space import breit_wigner, massless_volume, rambo, two_body
 from .slha import SLHA, SLHAError, parse_slha, read_slha
 from .sm_parameters import SMParameters
@@ -15,10 +16,12 @@ __all__ = [
     "SLHA",
     "CutEfficiency",
     "Cuts",
+    "LogDalitzTriangle",
     "SLHAError",
     "SMParameters",
     "breit_wigner",
     "cuts",
+    "dalitz_triangle",
     "helas",
     "massless_volume",
     "parse_slha",
