@@ -99,12 +99,13 @@ def flow_layers(dim: int) -> int:
 
 
 def nis_options(dim: int, args) -> dict:
-    """The hepflow NIS settings: madnis's flow size (blocks, 2 x 32 hidden, 10 RQ bins)."""
+    """The hepflow NIS settings: by default madnis's flow size (blocks, 2 x 32 hidden, 10 RQ
+    bins); ``--layers`` and ``--hidden`` change it."""
     return {
         "dim": dim,
-        "layers": flow_layers(dim),
-        "hidden": (32, 32),
-        "bins": 10,
+        "layers": args.layers or flow_layers(dim),
+        "hidden": args.hidden,
+        "bins": args.bins,
         "lr": args.lr,
         "lr_half_life": args.lr_half_life,
         "switch_at": args.switch_at,
@@ -270,6 +271,14 @@ def main(argv: list[str] | None = None) -> int:
         "--pre-batches", type=int, default=50, help="nis_vegas: training batches for VEGAS"
     )
     p.add_argument("--loss", default="adaptive", help="hepflow NIS loss")
+    p.add_argument("--layers", type=int, default=None, help="hepflow NIS coupling layers")
+    p.add_argument(
+        "--hidden",
+        type=lambda v: tuple(int(h) for h in v.split(",")),
+        default=(32, 32),
+        help="hepflow NIS hidden widths, comma-separated",
+    )
+    p.add_argument("--bins", type=int, default=10, help="hepflow NIS spline bins")
     p.add_argument("--ema", type=float, default=0.0, help="hepflow NIS parameter averaging")
     p.add_argument("--anneal", type=int, default=25, help="nis_anneal: batches annealed")
     p.add_argument("--anneal-from", type=float, default=1e-3, help="nis_anneal: first beta")
