@@ -1,21 +1,20 @@
-"""|M|^2 throughput of the sm processes, sampler overhead, and NIS vs VEGAS on e+e- -> q q~ g.
+"""|M|^2 throughput of the sm processes and the samplers' overhead next to them.
 
 1. Per process at batch 1e5 on the CPU (or --device cuda): |M|^2 evaluations per second
    (``matrix_element`` on precomputed momenta) and full integrand points per second (phase
    space + cuts + |M|^2), medians of repeats.
 2. Sampler overhead on ee_mumu and ee_uuxg: time in ``sample`` + ``adapt`` over the time in
    the integrand, per iteration of 1e5 points, for VEGAS and NIS.
-3. NIS (multi-channel) against VEGAS on ee_uuxg at equal evaluations: relative standard
-   deviation per evaluation of the frozen integration phase.
+NIS against VEGAS at equal evaluations on ee_uuxg (and Drell-Yan, t t~) is
+``benchmarks/nis_physics.py``.
 
-    python benchmarks/matrix_elements.py                  # all three parts (~10 min, 2 cores)
+    python benchmarks/matrix_elements.py                  # both parts
     python benchmarks/matrix_elements.py --part throughput --repeats 3
 """
 
 from __future__ import annotations
 
 import argparse
-import math
 import platform
 import statistics
 import time
@@ -23,7 +22,7 @@ import time
 import torch
 
 import hepflow
-from hepflow.integrate import evaluate, integrate
+from hepflow.integrate import evaluate
 
 # name, options: the processes at a typical energy (2 -> 3 with their default cuts)
 PROCESSES = [
@@ -106,51 +105,14 @@ def overhead(n: int, iterations: int, device: str) -> list[str]:
     return rows
 
 
-def nis_vs_vegas(evals: int, seeds: int, device: str) -> list[str]:
-    """Equal budgets: training iterations then frozen integration, the same for both."""
-    proc = _create("ee_uuxg", {"sqrt_s": 91.188}, device)
-    if proc is None:
-        return []
-    plan = {"survey_iterations": 20, "survey_evals": evals // 40, "iterations": 2}
-    plan["evals"] = (evals - plan["survey_iterations"] * plan["survey_evals"]) // 2
-    rows = [
-        f"| sampler | result (pb) | rel. std per evaluation | unweighting eff. | "
-        f"wall s | (budget {evals:.0e} evaluations, {seeds} seeds) |",
-        "|---|---|---:|---:|---:|---|",
-    ]
-    found = {}
-    for sampler_name in ("vegas", "nis"):
-        rel, eff, times, last = [], [], [], None
-        for seed in range(seeds):
-            opts = {"channels": proc.channels} if sampler_name == "nis" else {}
-            sampler = hepflow.create("sampler", sampler_name, dim=proc.dim, device=device, **opts)
-            t0 = time.perf_counter()
-            result = integrate(proc, sampler, adapt_refine=False, seed=seed, **plan)
-            times.append(time.perf_counter() - t0)
-            n_int = plan["iterations"] * plan["evals"]
-            rel.append(result.sdev / abs(result.mean) * math.sqrt(n_int))
-            eff.append(result.unweighting_efficiency)
-            last = result
-        found[sampler_name] = statistics.median(rel)
-        rows.append(
-            f"| {sampler_name} | {last.combined} | {statistics.median(rel):.4f} | "
-            f"{statistics.median(eff):.3f} | {statistics.median(times):.1f} | |"
-        )
-        print(rows[-1], flush=True)
-    rows.append(f"\nVEGAS / NIS relative std: {found['vegas'] / found['nis']:.2f}")
-    return rows
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["throughput", "overhead", "nis"], action="append")
+    parser.add_argument("--part", choices=["throughput", "overhead"], action="append")
     parser.add_argument("--batch", type=float, default=1e5)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--evals", type=float, default=2e5, help="budget for the NIS comparison")
-    parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
-    parts = args.part or ["throughput", "overhead", "nis"]
+    parts = args.part or ["throughput", "overhead"]
     print(
         f"machine: {platform.processor() or platform.machine()}, torch {torch.__version__}, "
         f"{torch.get_num_threads()} threads, device {args.device}"
@@ -159,8 +121,6 @@ def main() -> None:
         throughput(int(args.batch), args.repeats, args.device)
     if "overhead" in parts:
         overhead(int(args.batch), 5, args.device)
-    if "nis" in parts:
-        print(nis_vs_vegas(int(args.evals), args.seeds, args.device)[-1])
 
 
 if __name__ == "__main__":
