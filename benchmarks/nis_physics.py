@@ -1,9 +1,10 @@
 """NIS against VEGAS on physics integrands at equal evaluations (issues 5 and 6).
 
 Processes: e+ e- -> u u~ g at the Z pole (``sm:ee_uuxg``, ycut = 0.01; NIS with its two
-channels, and ``nis1`` with one flow on the default map ``q`` that VEGAS uses), Drell-Yan p p -> e+ e- at 13 TeV
-with m_ll > 50 GeV around the Z peak (``sm:pp_ll``, as examples/pp_ee_13tev.toml and MadGraph's
-reference run; NIS with its channels "z" and "a" and with the mixed map VEGAS uses) and
+channels, and ``nis1`` with one flow on the default map ``q`` that VEGAS uses), Drell-Yan
+p p -> e+ e- at 13 TeV with m_ll > 50 GeV around the Z peak (``sm:pp_ll``, as
+examples/pp_ee_13tev.toml and MadGraph's reference run; NIS with its channels "z" and "a" and
+with the mixed map VEGAS uses) and
 p p -> t t~ at 13 TeV (``sm:pp_tt``, one map). Every sampler gets the SAME plan, so
 the same total number of integrand evaluations: ``survey_iterations`` adapting/training
 iterations, then ``iterations`` frozen ones (``integrate(adapt_refine=False)``). Reported per
@@ -91,8 +92,8 @@ class Run:
 # optimiser steps in 100 iterations of 5000 points), a replay buffer that holds every training
 # point, a learning rate halving every 1500 steps and points drawn from the moving average of
 # the flows (ema). At 1e6 evaluations the average took pp_tt from 0.072 to 0.055 and the whole
-# buffer ee_uuxg (on its earlier channel maps) from 0.072 to 0.064; 50 replay steps, or 20 bins, did no better. A case may
-# override these and --nis KEY=VALUE overrides both.
+# buffer ee_uuxg (on its earlier channel maps) from 0.072 to 0.064; 50 replay steps, or 20
+# bins, did no better. A case may override these and --nis KEY=VALUE overrides both.
 NIS_DEFAULTS: dict[str, Any] = {
     "minibatch": 2000,
     "reuse_steps": 20,

@@ -64,11 +64,11 @@ class LogDalitzTriangle:
         self, u1: torch.Tensor, u2: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(y1, y2, d(y1, y2)/d(u1, u2)) for u1, u2 of shape (N,)."""
-        knots, cdf = self._table(u1.device)
+        a_knots, cdf = self._table(u1.device)
         u1 = u1.to(torch.float64).contiguous()
         k = torch.clamp(torch.searchsorted(cdf, u1, right=True) - 1, 0, self.knots - 1)
         share = cdf[k + 1] - cdf[k]
-        a = knots[k] + (u1 - cdf[k]) / share * self._step
+        a = a_knots[k] + (u1 - cdf[k]) / share * self._step
         span = self._span(a)
         b = u2.to(torch.float64) * span
         y1 = torch.clamp(self.y_min * torch.exp(a), self.y_min, self.y_max)

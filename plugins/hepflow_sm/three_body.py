@@ -11,9 +11,9 @@ Channels follow the propagators. e+ e- -> q q~ g: the gluon soft/collinear to th
 (y_qg, y_q~g) with density 1 / (y_qg y_q~g) on exactly the region the cut ycut leaves
 (``LogDalitzTriangle``), and ``q`` is also the default single mapping. ``dalitz`` (both
 invariants as 1 / y over [ycut, 1 - 2 ycut], the corner beyond the cut wasted) is kept for
-cross-checks: VEGAS's rel. std per point on it is 2.8x that on ``q``. The qq~ -> l l g and qg -> l l q
-channels are (photon, Z) x (quark propagators): m_ll^2 drawn as 1 / s (photon) or as a
-Breit-Wigner (Z); the gluon direction flat (s-channel quark) or along a t-channel quark
+cross-checks: VEGAS's rel. std per point on it is 2.8x that on ``q``. The qq~ -> l l g and
+qg -> l l q channels are (photon, Z) x (quark propagators): m_ll^2 drawn as 1 / s (photon) or
+as a Breit-Wigner (Z); the gluon direction flat (s-channel quark) or along a t-channel quark
 propagator t = (p_a - p_j)^2 drawn as 1 / (-t + ptj^2).
 """
 
