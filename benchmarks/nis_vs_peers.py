@@ -113,6 +113,7 @@ def nis_options(dim: int, args) -> dict:
         "buffer_size": args.buffer,
         "loss": args.loss,
         "ema": args.ema,
+        "weight_decay": args.weight_decay,
     }
 
 
@@ -280,6 +281,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--bins", type=int, default=10, help="hepflow NIS spline bins")
     p.add_argument("--ema", type=float, default=0.0, help="hepflow NIS parameter averaging")
+    p.add_argument(
+        "--weight-decay", type=float, default=0.0, help="hepflow NIS decoupled weight decay"
+    )
     p.add_argument("--anneal", type=int, default=25, help="nis_anneal: batches annealed")
     p.add_argument("--anneal-from", type=float, default=1e-3, help="nis_anneal: first beta")
     args = p.parse_args(argv)
