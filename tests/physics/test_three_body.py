@@ -407,3 +407,30 @@ def test_ee_uuxg_is_the_born_helicity_structure_times_the_eikonal_factor(sqrt_s)
     expected = eikonal * pairs / (_mdot(quark, gluon) * _mdot(antiquark, gluon))
     me = proc.matrix_element(p3)
     assert torch.allclose(me, expected, rtol=1e-10, atol=0), float((me / expected - 1).abs().max())
+
+
+@pytest.mark.parametrize("channel", [0, 1])
+def test_each_ee_uuxg_channel_is_a_product_of_two_one_dimensional_factors(channel):
+    """Channel ``quark`` draws x_q first and orients the event by the quark, and carries the
+    quark term of |M|^2 (above): its integrand depends on the first coordinate and the polar
+    angle only, as a product g(x_0) h(x_2); likewise ``antiquark``."""
+    proc = EEToUUbarG(sqrt_s=SQRT_S_Z)
+    assert [c.name for c in proc.channels] == ["quark", "antiquark"]
+    x = _uniform(6, 5, 43)
+
+    def f(z: torch.Tensor) -> torch.Tensor:
+        return proc(z, channel=torch.full((z.shape[0],), channel))
+
+    moved = x.clone()
+    moved[:, [1, 3, 4]] = _uniform(6, 3, 44)
+    assert torch.allclose(f(moved), f(x), rtol=1e-10, atol=0)
+
+    def at(first: torch.Tensor, polar: torch.Tensor) -> torch.Tensor:
+        z = x[:3].clone()
+        z[:, 0], z[:, 2] = first, polar
+        return f(z)
+
+    a, b = x[:3], x[3:]
+    product = at(a[:, 0], a[:, 2]) * at(b[:, 0], b[:, 2])
+    swapped = at(a[:, 0], b[:, 2]) * at(b[:, 0], a[:, 2])
+    assert torch.allclose(product, swapped, rtol=1e-10, atol=0)
