@@ -14,12 +14,12 @@ two channels split along it: ``quark`` has the weight of the quark term, draws y
 the quark's energy fraction x_q = 1 - y_q~g is one coordinate) and orients the event by the
 quark, so its integrand is a product of a function of x_q and one of the quark's polar angle;
 ``antiquark`` likewise. The default single mapping ``q`` (y_qg first, the event oriented by
-the quark) and ``qbar`` (y_q~g first) are the propagator-following maps. ``dalitz`` (both
-invariants as 1 / y over [ycut, 1 - 2 ycut], the corner beyond the cut wasted) is kept for
-cross-checks: VEGAS's rel. std per point on it is 2.8x that on ``q``. The qq~ -> l l g and
-qg -> l l q channels are (photon, Z) x (quark propagators): m_ll^2 drawn as 1 / s (photon) or
-as a Breit-Wigner (Z); the gluon direction flat (s-channel quark) or along a t-channel quark
-propagator t = (p_a - p_j)^2 drawn as 1 / (-t + ptj^2).
+the quark) and ``qbar`` (y_q~g first: the map of channel ``quark``) are kept by name.
+``dalitz`` (both invariants as 1 / y over [ycut, 1 - 2 ycut], the corner beyond the cut
+wasted) is kept for cross-checks: VEGAS's rel. std per point on it is 2.8x that on ``q``.
+The qq~ -> l l g and qg -> l l q channels are (photon, Z) x (quark propagators): m_ll^2 drawn
+as 1 / s (photon) or as a Breit-Wigner (Z); the gluon direction flat (s-channel quark) or along
+a t-channel quark propagator t = (p_a - p_j)^2 drawn as 1 / (-t + ptj^2).
 """
 
 from __future__ import annotations
@@ -162,11 +162,12 @@ class EEToUUbarG(QuarkGluonVectorProcess):
 
             return mapping
 
+        x_q_first = triangle_map(False)  # x_q = 1 - y_q~g drawn first, oriented by the quark
         return {
             "dalitz": dalitz,
             "q": triangle_map(True),
-            "qbar": triangle_map(False),
-            "quark": triangle_map(False),  # x_q = 1 - y_q~g drawn first, oriented by q
+            "qbar": x_q_first,
+            "quark": x_q_first,
             "antiquark": triangle_map(True, by_antiquark=True),
         }
 
