@@ -2,10 +2,9 @@
 
 Processes: e+ e- -> u u~ g at the Z pole (``sm:ee_uuxg``, ycut = 0.01; NIS with its two
 channels ``quark`` and ``antiquark``, and ``nis1`` with one flow on the default map ``q`` that
-VEGAS uses), Drell-Yan
-p p -> e+ e- at 13 TeV with m_ll > 50 GeV around the Z peak (``sm:pp_ll``, as
-examples/pp_ee_13tev.toml and MadGraph's reference run; NIS with its channels "z" and "a" and
-with the mixed map VEGAS uses) and
+VEGAS uses), Drell-Yan p p -> e+ e- at 13 TeV with m_ll > 50 GeV around the Z peak
+(``sm:pp_ll``, as examples/pp_ee_13tev.toml and MadGraph's reference run; NIS with its channels
+"z" and "a" and with the mixed map VEGAS uses) and
 p p -> t t~ at 13 TeV (``sm:pp_tt``, one map). Every sampler gets the SAME plan, so
 the same total number of integrand evaluations: ``survey_iterations`` adapting/training
 iterations, then ``iterations`` frozen ones (``integrate(adapt_refine=False)``). Reported per

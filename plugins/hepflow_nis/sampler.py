@@ -137,10 +137,12 @@ class NISSampler:
         if isinstance(ema, bool) or not isinstance(ema, int | float) or not 0.0 <= ema < 1.0:
             raise ValueError(f"ema must be a decay in [0, 1) (0: off), got {ema!r}")
         self.ema = float(ema)
-        if isinstance(weight_decay, bool) or not isinstance(weight_decay, int | float):
-            raise ValueError(f"weight_decay must be a number >= 0, got {weight_decay!r}")
-        if not weight_decay >= 0:
-            raise ValueError(f"weight_decay must be >= 0 (0: off), got {weight_decay!r}")
+        if (
+            isinstance(weight_decay, bool)
+            or not isinstance(weight_decay, int | float)
+            or not weight_decay >= 0
+        ):
+            raise ValueError(f"weight_decay must be a number >= 0 (0: off), got {weight_decay!r}")
         self.weight_decay = float(weight_decay)
         self.adapting = bool(adapt)
         self.seed = int(seed)

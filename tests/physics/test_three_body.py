@@ -26,6 +26,7 @@ from hepflow.physics.cuts import CUT_NAMES, CutError
 from hepflow.physics.phase_space import check_momentum_conservation
 from hepflow.physics.sm_parameters import FERMIONS, SMParameters
 from hepflow.physics.units import GEV2_TO_PB
+from hepflow.physics.vectors import dot
 from hepflow.plugins import Registry
 
 PROCESSES = {"ee_uuxg": EEToUUbarG, "uux_eeg": UUbarToEEG, "ug_eeu": UGToEEU}
@@ -373,15 +374,11 @@ def test_ee_ddxg_over_ee_uuxg_is_the_born_ratio():
     assert down.pdg == (-11, 11, 1, -1, 21)
 
 
-def _mdot(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return a[..., 0] * b[..., 0] - (a[..., 1:] * b[..., 1:]).sum(-1)
-
-
 @pytest.mark.parametrize("sqrt_s", [40.0, SQRT_S_Z, 500.0])
 def test_ee_uuxg_is_the_born_helicity_structure_times_the_eikonal_factor(sqrt_s):
     """Massless e+ e- -> q q~ g keeps the Born's electroweak helicity structure exactly:
-    Born |M|^2 = A (e-.q)^2 + B (e+.q)^2 (A from the helicity-conserving couplings LL + RR,
-    B from LR + RL: the forward-backward asymmetry), and with the gluon
+    Born |M|^2 = A (e-.q)^2 + B (e+.q)^2 (A from lepton and quark helicities opposite, LR +
+    RL; B from equal ones, LL + RR: the forward-backward asymmetry), and with the gluon
 
         |M|^2 = C_F g_s^2 s / 2 [A ((e-.q)^2 + (e+.q~)^2) + B ((e+.q)^2 + (e-.q~)^2)]
                 / ((q.g)(q~.g)),
@@ -392,7 +389,7 @@ def test_ee_uuxg_is_the_born_helicity_structure_times_the_eikonal_factor(sqrt_s)
     born = EEToQQbar(sqrt_s=sqrt_s, flavour=2)
     p2, _ = born.momenta(_uniform(50, 2, 41))
     positron, electron, quark, _ = p2.unbind(1)
-    basis = torch.stack([_mdot(electron, quark) ** 2, _mdot(positron, quark) ** 2], dim=1)
+    basis = torch.stack([dot(electron, quark) ** 2, dot(positron, quark) ** 2], dim=1)
     me_born = born.matrix_element(p2)
     a, b = torch.linalg.lstsq(basis, me_born[:, None]).solution[:, 0]
     assert torch.allclose(basis @ torch.stack([a, b]), me_born, rtol=1e-10, atol=0)
@@ -401,10 +398,10 @@ def test_ee_uuxg_is_the_born_helicity_structure_times_the_eikonal_factor(sqrt_s)
     proc = EEToUUbarG(sqrt_s=sqrt_s)
     p3, _ = proc.momenta(_uniform(200, 5, 42))
     positron, electron, quark, antiquark, gluon = p3.unbind(1)
-    pairs = (_mdot(electron, quark) ** 2 + _mdot(positron, antiquark) ** 2) * a
-    pairs = pairs + (_mdot(positron, quark) ** 2 + _mdot(electron, antiquark) ** 2) * b
+    pairs = (dot(electron, quark) ** 2 + dot(positron, antiquark) ** 2) * a
+    pairs = pairs + (dot(positron, quark) ** 2 + dot(electron, antiquark) ** 2) * b
     eikonal = C_F * proc.params.gs**2 * sqrt_s**2 / 2
-    expected = eikonal * pairs / (_mdot(quark, gluon) * _mdot(antiquark, gluon))
+    expected = eikonal * pairs / (dot(quark, gluon) * dot(antiquark, gluon))
     me = proc.matrix_element(p3)
     assert torch.allclose(me, expected, rtol=1e-10, atol=0), float((me / expected - 1).abs().max())
 
