@@ -171,9 +171,23 @@ class SMParameters:
 
     def z_couplings(self, pdg: int) -> tuple[complex, complex]:
         """(g_L, g_R) = i e / (sw cw) * (T3 - Q sw2, -Q sw2) for fermion ``pdg``."""
+        return tuple(1j * self.ee * g for g in self._z_charges(pdg))
+
+    def _z_charges(self, pdg: int) -> tuple[float, float]:
+        """(g_L, g_R) in units of e."""
         q, t3 = _fermion(pdg)
-        g = 1j * self.ee / (self.sw * self.cw)
-        return g * (t3 - q * self.sw2), g * (-q * self.sw2)
+        return (t3 - q * self.sw2) / (self.sw * self.cw), -q * self.sw2 / (self.sw * self.cw)
+
+    def neutral_current_amplitudes(
+        self, f_in: int, f_out: int, s: float, z_boson: bool = True
+    ) -> tuple[tuple[complex, complex], tuple[complex, complex]]:
+        """c[i][j] = Q Q' + g_i g'_j s / (s - MZ^2 + i MZ WZ) for helicities i, j = L, R of
+        f_in and f_out: the photon (+ Z) helicity amplitudes of f f~ -> f' f'~ in units of
+        e^2 / s. Massless, |M|^2 goes as |c_ij|^2 (1 +- cos theta)^2 (+ for i = j)."""
+        q_in, q_out = _fermion(f_in)[0], _fermion(f_out)[0]
+        chi = s / complex(s - self.MZ**2, self.MZ * self.WZ) if z_boson else 0.0
+        g_in, g_out = self._z_charges(f_in), self._z_charges(f_out)
+        return tuple(tuple(q_in * q_out + a * b * chi for b in g_out) for a in g_in)
 
     def mass(self, pdg: int) -> float:
         """Pole mass by |PDG id|; the particles massless in ``sm`` give 0."""

@@ -16,7 +16,6 @@ from typing import Any
 import torch
 
 from hepflow.physics import helas
-from hepflow.physics.sm_parameters import FERMIONS
 from hepflow.physics.units import GEV2_TO_PB
 
 from ._two_to_two import TwoToTwoProcess
@@ -120,17 +119,12 @@ class SChannelFermionPair(FourFermionProcess):
         return (3.0 if any(quarks) else 1.0), 4 * (9 if quarks[0] and quarks[1] else 1)
 
     def _exact_cross_section(self) -> float:
-        """sigma = pi alpha^2 / (3 s) * c * sum_ij |A_ij|^2 (massless, tree level): the
-        helicity amplitudes A_ij = Q Q' + g_i g'_j s / (s - M^2 + i M G) (couplings in units
-        of e) have (1 +- cos theta)^2 angular shapes; c = colour sum / initial colours."""
+        """sigma = pi alpha^2 / (3 s) * c * sum_ij |c_ij|^2 (massless, tree level), with the
+        helicity amplitudes c_ij of ``SMParameters.neutral_current_amplitudes``; c = colour
+        sum / initial colours."""
         p, s = self.params, self.sqrt_s**2
-        q_in, t_in = FERMIONS[abs(self.pdg[0])]
-        q_out, t_out = FERMIONS[abs(self.pdg[2])]
-        norm = p.sw * p.cw
-        g_in = ((t_in - q_in * p.sw2) / norm, -q_in * p.sw2 / norm)
-        g_out = ((t_out - q_out * p.sw2) / norm, -q_out * p.sw2 / norm)
-        chi = s / complex(s - p.MZ**2, p.MZ * p.WZ) if self.z_boson else 0.0
-        total = sum(abs(q_in * q_out + a * b * chi) ** 2 for a in g_in for b in g_out)
+        amplitudes = p.neutral_current_amplitudes(self.pdg[0], self.pdg[2], s, self.z_boson)
+        total = sum(abs(c) ** 2 for row in amplitudes for c in row)
         colour = self.colour_sum / (self.iden / 4)
         return math.pi * p.aEW**2 / (3 * s) * colour * total * GEV2_TO_PB
 
@@ -253,20 +247,13 @@ class EEToTTbar(SChannelFermionPair):
 def _massive_born(proc: SChannelFermionPair) -> float:
     """sigma(e+e- -> Q Q~), tree level, photon (+ Z), massive Q: N_c 2 pi alpha^2 / (3 s) beta
     sum_{i = L, R} [(3 - beta^2) / 2 |V_i|^2 + beta^2 |A_i|^2], where for electron helicity i
-    V_i, A_i = (c_iR +- c_iL) / 2 and c_ij = Q_e Q + g_i^e g_j chi are the helicity amplitudes
-    of ``SChannelFermionPair._exact_cross_section`` (the vector part goes as beta (3 - beta^2)
+    V_i, A_i = (c_iR +- c_iL) / 2 with the helicity amplitudes c_ij of
+    ``SMParameters.neutral_current_amplitudes`` (the vector part goes as beta (3 - beta^2)
     / 2, the axial part as beta^3; at beta = 1 the two formulas agree)."""
     p, s = proc.params, proc.sqrt_s**2
     beta = math.sqrt(1 - 4 * proc.masses[2] ** 2 / s)
-    norm = p.sw * p.cw
-    q_in, t_in = FERMIONS[abs(proc.pdg[0])]
-    q_out, t_out = FERMIONS[abs(proc.pdg[2])]
-    g_in = ((t_in - q_in * p.sw2) / norm, -q_in * p.sw2 / norm)
-    g_out = ((t_out - q_out * p.sw2) / norm, -q_out * p.sw2 / norm)
-    chi = s / complex(s - p.MZ**2, p.MZ * p.WZ) if proc.z_boson else 0.0
     total = 0.0
-    for gi in g_in:
-        c_l, c_r = (q_in * q_out + gi * gj * chi for gj in g_out)
+    for c_l, c_r in p.neutral_current_amplitudes(proc.pdg[0], proc.pdg[2], s, proc.z_boson):
         vector, axial = (c_r + c_l) / 2, (c_r - c_l) / 2
         total += (3 - beta**2) / 2 * abs(vector) ** 2 + beta**2 * abs(axial) ** 2
     colour = proc.colour_sum / (proc.iden / 4)

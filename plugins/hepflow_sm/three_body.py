@@ -124,14 +124,11 @@ class EEToUUbarG(QuarkGluonVectorProcess):
 
         # the Born's helicity weights at this s: lepton and quark helicities opposite (LR + RL)
         # weigh (e-.q)^2 and (e+.q~)^2, equal (LL + RR) weigh (e+.q)^2 and (e-.q~)^2
-        def current(lepton: int, quark: int) -> complex:
-            return sum(
-                cl[lepton] * cq[quark] / (self.s - m * m + 1j * m * w)
-                for cl, cq, m, w in self._bosons
-            )
-
-        self._opposite = abs(current(0, 1)) ** 2 + abs(current(1, 0)) ** 2
-        self._equal = abs(current(0, 0)) ** 2 + abs(current(1, 1)) ** 2
+        (ll, lr), (rl, rr) = self.params.neutral_current_amplitudes(
+            self.pdg[1], self.pdg[2], self.s
+        )
+        self._opposite = abs(lr) ** 2 + abs(rl) ** 2
+        self._equal = abs(ll) ** 2 + abs(rr) ** 2
 
     def _mappings(self) -> dict[str, Mapping]:
         y_min = self.cuts.values["ycut"]

@@ -72,6 +72,21 @@ def test_couplings_in_madgraph_convention():
         sm.z_couplings(21)
 
 
+def test_neutral_current_amplitudes_are_the_vertex_products_over_the_propagators():
+    """c_ij s e^2 = -(photon vertices / s + Z vertices / (s - MZ^2 + i MZ WZ)) s^2 / s, from
+    the MadGraph-convention couplings; without the Z only Q Q' is left."""
+    sm, s = SMParameters(), 200.0**2
+    amplitudes = sm.neutral_current_amplitudes(-11, 2, s)
+    z_e, z_u = sm.z_couplings(11), sm.z_couplings(2)
+    a_e, a_u = sm.photon_coupling(11), sm.photon_coupling(2)
+    for i in range(2):
+        for j in range(2):
+            currents = a_e * a_u / s + z_e[i] * z_u[j] / complex(s - sm.MZ**2, sm.MZ * sm.WZ)
+            assert amplitudes[i][j] == pytest.approx(-currents * s / sm.ee**2, rel=1e-13)
+    photon_only = sm.neutral_current_amplitudes(11, 1, s, z_boson=False)
+    assert photon_only == ((1 / 3, 1 / 3), (1 / 3, 1 / 3))  # Q_e Q_d = (-1)(-1/3)
+
+
 def test_masses_and_widths_by_pdg():
     sm = SMParameters()
     assert sm.mass(-6) == 173.0 and sm.width(6) == 1.4915
