@@ -19,13 +19,13 @@ from typing import Any
 
 import torch
 
+from hepflow.channel_book import ChannelBook
 from hepflow.channels import CHANNEL_KEY, Channel, channel_priors
 from hepflow.errors import HepflowError
 from hepflow.events import PointBatch, WeightedBatch
 from hepflow.flows import Flow, coupling_flow
 
 from .buffer import ReplayBuffer
-from .channels import ChannelBook
 from .losses import LOSSES, log_target, reverse_kl_reinforce, reverse_kl_reparam
 
 __all__ = ["NISSampler"]

@@ -1,6 +1,7 @@
 """Multi-channel bookkeeping: each channel's share of the integral and its share of points.
 
-One flow learns each channel's term f_c. Two numbers per channel are learned from the
+Shared by the multi-channel samplers (nis: one flow per channel; vegas_multichannel: one grid
+per channel), each of which learns its channels' terms f_c. Two numbers per channel are learned from the
 evaluated points: ``weights`` (the share I_c / I of the integral, starting from the integrand's
 priors) and ``allocation`` (the fraction of points drawn in the channel). The variance of the
 stratified sum is sum_c sigma_c^2 / n_c, smallest for n_c proportional to sigma_c, so the
