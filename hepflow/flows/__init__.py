@@ -1,7 +1,8 @@
 """Normalizing flows on the unit hypercube: bijections of [0,1]^d with a uniform latent.
 
 ``coupling_flow`` (rational-quadratic, piecewise-linear or -quadratic couplings with binary or
-alternating masks) and ``made_flow`` (MAF/IAF) build a ``Flow``; neural importance sampling and
+alternating masks, optionally with power laws at the faces: ``PowerEdges``) and ``made_flow``
+(MAF/IAF) build a ``Flow``; neural importance sampling and
 the generative surrogates build on them.
 """
 
@@ -13,6 +14,7 @@ from .coupling import CouplingLayer
 from .errors import FlowError
 from .flow import Flow
 from .masks import MASKINGS, coupling_masks, full_dependence_layers
+from .power_edges import PowerEdges
 from .transforms import TRANSFORMS, ElementwiseTransform, make_transform
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "ElementwiseTransform",
     "Flow",
     "FlowError",
+    "PowerEdges",
     "coupling_flow",
     "coupling_masks",
     "full_dependence_layers",

@@ -12,6 +12,7 @@ from .errors import FlowError, check_choice
 from .flow import Flow
 from .masks import MASKINGS, coupling_masks, full_dependence_layers
 from .nets import check_hidden
+from .power_edges import PowerEdges
 from .transforms import make_transform
 
 __all__ = ["coupling_flow", "made_flow"]
@@ -35,8 +36,12 @@ def coupling_flow(
     condition_dim: int = 0,
     masking: str = "binary",
     activation: str = "relu",
+    power_edges: bool = False,
 ) -> Flow:
-    """Coupling flow on [0,1]^dim; ``layers=None``: fewest layers (>= 2) coupling every pair."""
+    """Coupling flow on [0,1]^dim; ``layers=None``: fewest layers (>= 2) coupling every pair.
+
+    ``power_edges`` puts a ``PowerEdges`` layer at the latent end, so that the density can
+    vanish or diverge as a power of the distance to each face (splines alone go linearly)."""
     _positive("dim", dim)
     _positive("condition_dim", condition_dim, allow_zero=True)
     check_choice("masking", masking, MASKINGS)
@@ -48,6 +53,10 @@ def coupling_flow(
         CouplingLayer(mask, element, hidden, condition_dim, activation)
         for mask in coupling_masks(dim, masking, n_layers)
     ]
+    if not isinstance(power_edges, bool):
+        raise FlowError(f"power_edges={power_edges!r} must be true or false")
+    if power_edges:
+        blocks.insert(0, PowerEdges(dim))
     return Flow(blocks, dim, condition_dim)
 
 
