@@ -114,6 +114,7 @@ def nis_options(dim: int, args) -> dict:
         "loss": args.loss,
         "ema": args.ema,
         "weight_decay": args.weight_decay,
+        "power_edges": args.power_edges,
     }
 
 
@@ -283,6 +284,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--ema", type=float, default=0.0, help="hepflow NIS parameter averaging")
     p.add_argument(
         "--weight-decay", type=float, default=0.0, help="hepflow NIS decoupled weight decay"
+    )
+    p.add_argument(
+        "--power-edges", action="store_true", help="hepflow NIS flows with a PowerEdges layer"
     )
     p.add_argument("--anneal", type=int, default=25, help="nis_anneal: batches annealed")
     p.add_argument("--anneal-from", type=float, default=1e-3, help="nis_anneal: first beta")

@@ -388,6 +388,7 @@ def test_power_edges_learn_densities_that_vanish_as_powers():
     # the exponents are not pulled back by the weight decay that the networks get
     (free,) = [g for g in sampler.optimizer.param_groups if g["weight_decay"] == 0.0]
     assert {id(p) for p in free["params"]} == {id(edges.log_a), id(edges.log_b)}
+    assert free["lr"] == pytest.approx(10 * sampler.lr)  # and they step faster
 
 
 def test_a_state_saved_before_power_edges_loads():
