@@ -45,6 +45,8 @@ def coupling_flow(
     _positive("dim", dim)
     _positive("condition_dim", condition_dim, allow_zero=True)
     check_choice("masking", masking, MASKINGS)
+    if not isinstance(power_edges, bool):
+        raise FlowError(f"power_edges={power_edges!r} must be true or false")
     element = make_transform(transform, bins)
     hidden = check_hidden(hidden)
     n_layers = full_dependence_layers(dim, masking) if layers is None else layers
@@ -53,8 +55,6 @@ def coupling_flow(
         CouplingLayer(mask, element, hidden, condition_dim, activation)
         for mask in coupling_masks(dim, masking, n_layers)
     ]
-    if not isinstance(power_edges, bool):
-        raise FlowError(f"power_edges={power_edges!r} must be true or false")
     if power_edges:
         blocks.insert(0, PowerEdges(dim))
     return Flow(blocks, dim, condition_dim)

@@ -113,15 +113,14 @@ class MultiChannelVegas:
 
     def _draw(self, counts: list[int], generator: torch.Generator, how: str) -> PointBatch:
         parts, offset = [], 0
-        self._offsets = {}
         for c, n_c in enumerate(counts):
             if n_c == 0:
                 continue
             part = getattr(self.grids[c], how)(n_c, generator)
             parts.append((c, part, offset))
-            self._offsets[c] = offset
-            cubes = self.grids[c].strata.nhcube if part.stratum is not None else 1
-            offset += cubes
+            offset += self.grids[c].strata.nhcube if part.stratum is not None else 1
+        if how == "sample":  # the strata adapt() maps back to each grid's own hypercubes
+            self._offsets = {c: o for c, _, o in parts}
         total = sum(len(part) for _, part, _ in parts)
         dev = self.device
         channel = torch.cat(
