@@ -336,7 +336,8 @@ class _Flat:
 
 def test_weight_decay_keeps_a_flow_trained_on_a_flat_target_near_the_identity():
     """Many replay steps on a small buffer fit the sample's fluctuations; decoupled weight
-    decay pulls the networks (and so the flow) back toward zero, the identity."""
+    decay pulls the networks' weights back toward zero, so the couplings toward
+    unconditional splines, which on a flat target stay near the identity."""
 
     def spread(sampler: NISSampler) -> float:  # rel. std of the weights 1/q on fresh points
         with torch.no_grad():
@@ -350,10 +351,34 @@ def test_weight_decay_keeps_a_flow_trained_on_a_flat_target_near_the_identity():
         )
         integrate(_Flat(), sampler, iterations=8, evals=512, seed=1)
         spreads[decay] = spread(sampler)
-    assert spreads[10.0] < 0.5 * spreads[0.0], spreads
+    assert spreads[10.0] < 0.8 * spreads[0.0], spreads  # 0.072 against 0.103
     for bad in (-0.1, True, "0.1", float("nan")):
         with pytest.raises(ValueError, match="weight_decay must be"):
             NISSampler(2, weight_decay=bad)
+
+
+class _Bump:
+    """f = a Gaussian bump in x_0 over a floor, flat in x_1: a product of one-dimensional
+    factors, the shape weight decay pulls a flow toward."""
+
+    dim = 2
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return 0.05 + torch.exp(-0.5 * ((x[:, 0] - 0.3) / 0.1) ** 2)
+
+
+def test_weight_decay_leaves_the_one_dimensional_shapes_free():
+    """Strong decay acts on the weight matrices only: each coupling keeps its unconditional
+    spline (the output bias), so the flow still learns a separable target. Decaying the
+    biases too pulled the flow toward the identity and so toward flat sampling."""
+    sampler = NISSampler(2, seed=0, hidden=(16,), reuse_steps=10, weight_decay=10.0)
+    flat = _rel_std(_Bump(), sampler, 20_000, seed=3)  # a fresh flow is the identity
+    integrate(_Bump(), sampler, iterations=20, evals=2000, seed=1)
+    assert _rel_std(_Bump(), sampler, 20_000, seed=3) < 0.2 * flat
+    decayed = [g for g in sampler.optimizer.param_groups if g["weight_decay"] > 0]
+    assert decayed and all(p.ndim == 2 for g in decayed for p in g["params"])
+    biases = {id(m.bias) for m in sampler.flow.modules() if isinstance(m, torch.nn.Linear)}
+    assert biases and not biases & {id(p) for g in decayed for p in g["params"]}
 
 
 class _PowerLaw:
@@ -386,8 +411,9 @@ def test_power_edges_learn_densities_that_vanish_as_powers():
     a, b = edges.log_a.exp().tolist(), edges.log_b.exp().tolist()
     assert a[0] < 0.6 and b[1] < 0.6, (a, b)  # toward 1/3 and 1/4, from the identity's 1
     # the exponents are not pulled back by the weight decay that the networks get
-    (free,) = [g for g in sampler.optimizer.param_groups if g["weight_decay"] == 0.0]
+    (free,) = [g for g in sampler.optimizer.param_groups if g.get("lr_scale", 1.0) != 1.0]
     assert {id(p) for p in free["params"]} == {id(edges.log_a), id(edges.log_b)}
+    assert free["weight_decay"] == 0.0
     assert free["lr"] == pytest.approx(10 * sampler.lr)  # and they step faster
 
 

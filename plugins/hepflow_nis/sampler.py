@@ -72,10 +72,10 @@ class NISSampler:
         ema: decay per optimiser step of an exponential moving average of the flows'
             parameters (Polyak averaging; 0: off). Points are drawn from the averaged flows,
             which smooths out the optimiser's step-to-step jitter; training steps the live ones.
-        weight_decay: decoupled weight decay per unit learning rate (AdamW; 0: plain Adam). It
-            pulls the networks toward zero, i.e. the flows toward the identity, so a flow
-            trained many replay steps on a small buffer does not sharpen on the sample's
-            fluctuations (on a flat target it halves the rel. std training leaves behind).
+        weight_decay: decoupled weight decay per unit learning rate (AdamW; 0: plain Adam) on
+            the networks' weight matrices. It pulls each coupling toward its unconditional
+            spline, so a flow trained many replay steps on a small buffer does not sharpen on
+            the sample's fluctuations, while the one-dimensional shapes stay free.
         adapt: False freezes the sampler.
         seed: seeds the network initialisation and the replay draws.
         channel_damping, channel_min_fraction, channel_drop_threshold: see ``ChannelBook``.
@@ -456,16 +456,25 @@ class NISSampler:
 
 def _adam(flows: torch.nn.Module, lr: float, weight_decay: float = 0.0) -> torch.optim.AdamW:
     """AdamW (plain Adam at ``weight_decay`` 0); the fused kernel where torch has it (5x faster
-    steps for these small flows). The decay pulls the networks toward the identity; the few
-    exponents of ``PowerEdges`` layers, which must travel far from it (log a = -1.1 for an
-    x^2 edge), are left undecayed and step ``POWER_EDGES_LR_SCALE`` times faster."""
-    free = {id(p) for m in flows.modules() if isinstance(m, PowerEdges) for p in m.parameters()}
-    decayed = [p for p in flows.parameters() if id(p) not in free]
-    groups = [{"params": decayed}]
-    if free:
+    steps for these small flows).
+
+    The decay acts on the networks' weight matrices only. It pulls each coupling toward its
+    unconditional spline (the output layer's bias), so the flow toward a product of
+    one-dimensional maps, which stay free to fit the target's marginals: decaying the biases
+    too pulled the flow toward the identity and biased its shape (ee_uuxg: rel. std 0.0245
+    against 0.0157 per channel). The few exponents of ``PowerEdges`` layers, which must travel
+    far from zero (log a = -1.1 for an x^2 edge), are not decayed either and step
+    ``POWER_EDGES_LR_SCALE`` times faster."""
+    edges = {id(p) for m in flows.modules() if isinstance(m, PowerEdges) for p in m.parameters()}
+    params = [p for p in flows.parameters() if id(p) not in edges]
+    groups = [
+        {"params": [p for p in params if p.ndim > 1]},
+        {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
+    ]
+    if edges:
         groups.append(
             {
-                "params": [p for p in flows.parameters() if id(p) in free],
+                "params": [p for p in flows.parameters() if id(p) in edges],
                 "weight_decay": 0.0,
                 "lr": lr * POWER_EDGES_LR_SCALE,
                 "lr_scale": POWER_EDGES_LR_SCALE,
