@@ -11,12 +11,13 @@ import math
 import pytest
 import torch
 from hepflow_vegas import AdaptiveMap, VegasSampler
-from hepflow_vegas.stratify import choose_ninc, choose_nstrat
+from hepflow_vegas.stratify import choose_ninc
 
 import hepflow
 from hepflow.errors import ComponentError, HepflowError, IntegrandError
 from hepflow.integrate import evaluate
 from hepflow.protocols import Sampler
+from hepflow.strata import choose_nstrat
 
 
 def _mass(mu: float, width: float) -> float:

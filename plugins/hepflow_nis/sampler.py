@@ -24,6 +24,7 @@ from hepflow.channels import CHANNEL_KEY, Channel, channel_priors
 from hepflow.errors import HepflowError
 from hepflow.events import PointBatch, WeightedBatch
 from hepflow.flows import Flow, PowerEdges, coupling_flow
+from hepflow.strata import stratified_uniform
 
 from .buffer import ReplayBuffer
 from .losses import LOSSES, log_target, reverse_kl_reinforce, reverse_kl_reparam
@@ -51,6 +52,9 @@ class NISSampler:
             learned exponents per axis, so that the density can vanish or diverge as a power
             at each face of the cube (soft and collinear limits, thresholds), where splines
             alone only go linearly.
+        stratify: draw each channel's latent points in equal hypercubes, the same number in
+            each (``hepflow.strata``; VEGAS+'s stratification, in the flows' latent space).
+            The weights stay f/q; the error loses the variance between hypercubes.
         loss: "variance" (what integration needs), "forward_kl" (robust from a flat start),
             "reinforce" (reverse KL, score function), or "adaptive": forward KL until the
             relative standard deviation of the batch weights falls below ``switch_at``, then
@@ -91,6 +95,7 @@ class NISSampler:
         layers: int | None = None,
         hidden: Sequence[int] = (64, 64),
         power_edges: bool = False,
+        stratify: bool = True,
         loss: str = "adaptive",
         switch_at: float = 1.0,
         lr: float = 3e-3,
@@ -141,6 +146,9 @@ class NISSampler:
         if self.anneal_from > 1:
             raise ValueError(f"anneal_from must be in (0, 1], got {anneal_from!r}")
         self.survey = survey
+        if not isinstance(stratify, bool):
+            raise ValueError(f"stratify must be true or false, got {stratify!r}")
+        self.stratify = stratify
         if isinstance(ema, bool) or not isinstance(ema, int | float) or not 0.0 <= ema < 1.0:
             raise ValueError(f"ema must be a decay in [0, 1) (0: off), got {ema!r}")
         self.ema = float(ema)
@@ -196,36 +204,43 @@ class NISSampler:
 
     # -- sampling -----------------------------------------------------------------------------
     def sample(self, n: int, generator: torch.Generator) -> PointBatch:
-        """About n points: n_c per channel from the allocation, q = (n_c / N) q_c(x)."""
-        counts = self.book.split(int(n))
-        total = sum(counts)
-        xs, log_qs, labels = [], [], []
+        """About n points: n_c per channel from the allocation, q = (n_c / N) q_c(x); with
+        ``stratify`` each channel's hypercubes are strata of their own."""
+        xs, log_qs, labels, strata = [], [], [], []
         uniform = self.flat and self.adapting
         with torch.no_grad():
-            for c, n_c in enumerate(counts):
+            for c, n_c in enumerate(self.book.split(int(n))):
                 if n_c == 0:
                     continue
+                z, cube = self._latent(n_c, generator)
                 if uniform:
-                    x = torch.rand(
-                        n_c, self.dim, generator=generator, device=self.device, dtype=torch.float64
-                    )
-                    log_q = torch.zeros(n_c, dtype=torch.float64, device=self.device)
+                    x, log_q = z, torch.zeros(len(z), dtype=torch.float64, device=self.device)
                 else:
-                    x, log_q = self.drawing_flows[c].sample(n_c, generator=generator)
+                    x, log_det = self.drawing_flows[c](z)
+                    log_q = -log_det
                 xs.append(x)
                 log_qs.append(log_q)
-                labels.append(torch.full((n_c,), c, dtype=torch.int64, device=self.device))
+                labels.append(torch.full((len(z),), c, dtype=torch.int64, device=self.device))
+                if cube is not None:
+                    strata.append(cube + c * (n + 1))  # at most n + 1 labels per channel
         x, log_q, channel = torch.cat(xs), torch.cat(log_qs), torch.cat(labels)
-        share = torch.tensor(counts, dtype=torch.float64, device=self.device)[channel] / total
+        counts = torch.bincount(channel, minlength=len(self.flows)).to(torch.float64)
+        share = counts[channel] / len(x)
         extras = {LOG_Q: log_q}
         if self.channels is not None:
             extras[CHANNEL_KEY] = channel
-        return PointBatch(
-            x=x,
-            q=torch.exp(log_q) * share,
-            stratum=channel if len(self.flows) > 1 else None,
-            extras=extras,
-        )
+        stratum = torch.cat(strata) if strata else (channel if len(self.flows) > 1 else None)
+        return PointBatch(x=x, q=torch.exp(log_q) * share, stratum=stratum, extras=extras)
+
+    def _latent(
+        self, n: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """n uniform latent points (n - 1 when stratified with a lone leftover) and their
+        hypercube labels (None unstratified)."""
+        if self.stratify:
+            return stratified_uniform(n, self.dim, generator, self.device)
+        z = torch.rand(n, self.dim, generator=generator, device=self.device, dtype=torch.float64)
+        return z, None
 
     # -- training on evaluated points ---------------------------------------------------------
     def adapt(self, batch: WeightedBatch) -> None:

@@ -22,9 +22,10 @@ import torch
 
 from hepflow.errors import HepflowError
 from hepflow.events import PointBatch, WeightedBatch
+from hepflow.strata import choose_nstrat
 
 from .map import AdaptiveMap
-from .stratify import Strata, choose_ninc, choose_nstrat
+from .stratify import Strata, choose_ninc
 
 __all__ = ["VegasSampler"]
 

@@ -1,10 +1,11 @@
 """VEGAS+ adaptive stratified sampling: hypercubes in y space and points per hypercube.
 
-The y cube is cut into nstrat[d] strata per axis (prod = nhcube hypercubes). A fraction
-1 - neval_frac of the points is spread evenly (at least 2 per hypercube, so each has a variance);
-the rest goes where the hypercube's estimate is most uncertain, n_h ∝ sigma_h^beta (Lepage 2021,
-arXiv:2009.05112). beta < 1 damps the redistribution; beta = 0 is plain stratified sampling.
-All of it is vectorised over hypercubes; hypercubes are numbered with axis 0 fastest, as vegas.
+The y cube is cut into nstrat[d] strata per axis (``hepflow.strata.choose_nstrat``; prod =
+nhcube hypercubes). A fraction 1 - neval_frac of the points is spread evenly (at least 2 per
+hypercube, so each has a variance); the rest goes where the hypercube's estimate is most
+uncertain, n_h ∝ sigma_h^beta (Lepage 2021, arXiv:2009.05112). beta < 1 damps the
+redistribution; beta = 0 is plain stratified sampling. All of it is vectorised over
+hypercubes; hypercubes are numbered with axis 0 fastest, as vegas.
 """
 
 from __future__ import annotations
@@ -14,24 +15,10 @@ import sys
 
 import torch
 
-__all__ = ["Strata", "choose_ninc", "choose_nstrat"]
+__all__ = ["Strata", "choose_ninc"]
 
 # As vegas: variances below this relative size are round-off, so they never vanish outright.
 EPSILON = sys.float_info.epsilon * 1e4
-
-
-def choose_nstrat(
-    neval: int, dim: int, neval_frac: float, max_nhcube: int, uniform: bool
-) -> list[int]:
-    """As many hypercubes as (1 - neval_frac) * neval / 2 allows (2 points each), at most
-    ``max_nhcube``; axes get ns or ns + 1 strata (all ns if ``uniform``)."""
-    target = max(1.0, min((1.0 - neval_frac) * neval / 2.0, float(max_nhcube)))
-    ns = max(1, int(target ** (1.0 / dim)))
-    while (ns + 1) ** dim <= target:  # guard the float root against rounding down
-        ns += 1
-    k = 0 if uniform else int((math.log(target) - dim * math.log(ns)) / math.log1p(1.0 / ns))
-    k = min(max(k, 0), dim)
-    return [ns + 1] * k + [ns] * (dim - k)
 
 
 def choose_ninc(neval: int, nstrat: list[int], ninc_max: int) -> tuple[list[int], list[int]]:

@@ -1,0 +1,61 @@
+"""Stratified uniform points (hepflow.strata): equal hypercubes with equal counts."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from hepflow.stats import WeightAccumulator
+from hepflow.strata import choose_nstrat, stratified_uniform
+
+
+@pytest.mark.parametrize(("n", "dim"), [(1000, 1), (1000, 2), (12_345, 3), (4096, 5), (100, 8)])
+def test_every_hypercube_gets_the_same_number_of_points_inside_it(n, dim):
+    points, labels = stratified_uniform(n, dim, torch.Generator().manual_seed(0))
+    nstrat = choose_nstrat(n, dim, 0.0, n, False)
+    nhcube = math.prod(nstrat)
+    assert points.dtype == torch.float64 and labels.dtype == torch.int64
+    assert ((points >= 0) & (points < 1)).all()
+    counts = torch.bincount(labels, minlength=nhcube + 1)
+    per_cube = n // nhcube
+    assert per_cube >= 2 and (counts[:nhcube] == per_cube).all()
+    left = n - per_cube * nhcube
+    assert int(counts[nhcube]) == (0 if left == 1 else left) and len(points) == n - (left == 1)
+    # each point lies in the hypercube its label names (axis 0 fastest)
+    inside = labels < nhcube
+    strides = torch.tensor([math.prod(nstrat[:j]) for j in range(dim)])
+    corner = (labels[inside, None] // strides) % torch.tensor(nstrat)
+    assert torch.equal((points[inside] * torch.tensor(nstrat)).floor().long(), corner)
+
+
+def test_a_lone_leftover_point_is_not_drawn():
+    # 2 hypercubes of 2 at n = 5 leave one point over, which could carry no variance
+    points, labels = stratified_uniform(5, 1, torch.Generator().manual_seed(0))
+    assert len(points) == 4 and torch.equal(torch.bincount(labels), torch.tensor([2, 2]))
+
+
+def test_the_stratified_error_is_honest_and_smaller_than_plain():
+    """f = exp(-8 |x - 0.3|^2) in 2-D: over 400 replicas the spread of the stratified means
+    matches the error they report (400 replicas know a std to 3.5%; the band is 4 sigma), the
+    means are unbiased within 4 sigma, and the error is about 5x below plain sampling's."""
+    g = torch.Generator().manual_seed(1)
+    means, errors, plain = [], [], []
+    for _ in range(400):
+        x, labels = stratified_uniform(1000, 2, g)
+        f = torch.exp(-8 * ((x - 0.3) ** 2).sum(1))
+        acc = WeightAccumulator()
+        acc.add(f, labels)
+        est = acc.estimate()
+        means.append(est.mean)
+        errors.append(math.sqrt(est.variance))
+        plain.append(float(f.std() / math.sqrt(len(f))))
+    means_t = torch.tensor(means, dtype=torch.float64)
+    spread, reported = float(means_t.std()), sum(errors) / len(errors)
+    assert abs(spread / reported - 1) < 4 * 0.035, (spread, reported)
+    exact = (
+        math.sqrt(math.pi / 8) / 2 * (math.erf(math.sqrt(8) * 0.7) + math.erf(math.sqrt(8) * 0.3))
+    ) ** 2
+    assert abs(float(means_t.mean()) - exact) < 4 * spread / math.sqrt(len(means))
+    assert reported < 0.25 * sum(plain) / len(plain)  # 0.19 measured
