@@ -112,6 +112,7 @@ def nis_options(dim: int, args) -> dict:
         "reuse_steps": args.reuse,
         "buffer_size": args.buffer,
         "loss": args.loss,
+        "moment_order": args.moment_order,
         "ema": args.ema,
         "weight_decay": args.weight_decay,
         "power_edges": args.power_edges,
@@ -273,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         "--pre-batches", type=int, default=50, help="nis_vegas: training batches for VEGAS"
     )
     p.add_argument("--loss", default="adaptive", help="hepflow NIS loss")
+    p.add_argument("--moment-order", type=float, default=4.0, help="hepflow NIS loss=moment")
     p.add_argument("--layers", type=int, default=None, help="hepflow NIS coupling layers")
     p.add_argument(
         "--hidden",

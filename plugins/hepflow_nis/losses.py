@@ -8,6 +8,8 @@ correct (ZüNIS "backward" training, MadNIS buffers). The target density is p = 
 
 - ``forward_kl``: KL(p || q), mode covering and robust early in training;
 - ``variance``: the relative variance of f/q (chi^2 divergence), what integration cares about;
+- ``moment``: the relative moment E_q[(f/q)^k] of a higher order k, whose k-th root tends to
+  the largest weight, what unweighting pays for (k = 2 is ``variance``);
 - ``reverse_kl_reinforce``: KL(q || p) by the score-function (REINFORCE) estimator: the target
   is never differentiated (Białas, Korcyl, Stebel, arXiv:2308.13294);
 - ``reverse_kl_reparam``: KL(q || p) by the reparameterisation trick, for points x = T(z) that
@@ -24,6 +26,7 @@ __all__ = [
     "LOSSES",
     "forward_kl",
     "log_target",
+    "moment",
     "reverse_kl_reinforce",
     "reverse_kl_reparam",
     "variance",
@@ -46,6 +49,18 @@ def variance(log_q: torch.Tensor, log_q_sample: torch.Tensor, f: torch.Tensor) -
     w = _ratio(f, log_q_sample)
     integral = w.mean().clamp_min(torch.finfo(w.dtype).tiny)
     return (w * (f.detach().abs() * torch.exp(-log_q))).mean() / integral**2
+
+
+def moment(
+    log_q: torch.Tensor, log_q_sample: torch.Tensor, f: torch.Tensor, order: float = 4.0
+) -> torch.Tensor:
+    """E_q[(f/q)^order] / I^order. As the order grows its root approaches max f/q / I, the
+    inverse of the unweighting efficiency, so a flow trained on it spreads its error to keep
+    the largest weights down rather than the variance."""
+    w = _ratio(f, log_q_sample)
+    integral = w.mean().clamp_min(torch.finfo(w.dtype).tiny)
+    current = f.detach().abs() * torch.exp(-log_q) / integral
+    return (w / integral * current ** (order - 1)).mean()
 
 
 def log_target(f: torch.Tensor) -> torch.Tensor:
@@ -94,5 +109,6 @@ LossFn = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 LOSSES: dict[str, LossFn] = {
     "forward_kl": forward_kl,
     "variance": variance,
+    "moment": moment,
     "reinforce": reverse_kl_reinforce,
 }

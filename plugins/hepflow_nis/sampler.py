@@ -13,6 +13,7 @@ per channel with a learned allocation and enter the accumulators as strata.
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -55,10 +56,12 @@ class NISSampler:
         stratify: draw each channel's latent points in equal hypercubes, the same number in
             each (``hepflow.strata``; VEGAS+'s stratification, in the flows' latent space).
             The weights stay f/q; the error loses the variance between hypercubes.
-        loss: "variance" (what integration needs), "forward_kl" (robust from a flat start),
-            "reinforce" (reverse KL, score function), or "adaptive": forward KL until the
-            relative standard deviation of the batch weights falls below ``switch_at``, then
-            variance.
+        loss: "variance" (what integration needs), "moment" (E_q[(f/q)^moment_order]: keeps
+            the largest weights down, what unweighting needs), "forward_kl" (robust from a
+            flat start), "reinforce" (reverse KL, score function), or "adaptive": forward KL
+            until the relative standard deviation of the batch weights falls below
+            ``switch_at``, then variance.
+        moment_order: the order of the "moment" loss (> 2; 2 would be the variance).
         lr: Adam learning rate.
         lr_half_life: optimiser steps over which the learning rate halves (exponential decay,
             None: constant); a decaying rate lets a fixed training budget end on fine steps.
@@ -97,6 +100,7 @@ class NISSampler:
         power_edges: bool = False,
         stratify: bool = True,
         loss: str = "adaptive",
+        moment_order: float = 4.0,
         switch_at: float = 1.0,
         lr: float = 3e-3,
         lr_half_life: float | None = None,
@@ -130,6 +134,11 @@ class NISSampler:
             "power_edges": power_edges,
         }
         self.loss = loss
+        self.moment_order = _positive("moment_order", moment_order)
+        if self.moment_order <= 2:
+            raise ValueError(
+                f"moment_order must be > 2 (2 is loss='variance'), got {moment_order!r}"
+            )
         self.switch_at = _positive("switch_at", switch_at)
         self.lr = _positive("lr", lr)
         self.lr_half_life = (
@@ -318,6 +327,8 @@ class NISSampler:
 
     def _step(self, part: dict[str, torch.Tensor], loss_name: str, beta: float = 1.0) -> float:
         loss_fn = LOSSES[loss_name]
+        if loss_name == "moment":
+            loss_fn = functools.partial(loss_fn, order=self.moment_order)
         log_q = self._log_prob(part["x"], part["channel"])
         f = part["f"] if beta == 1.0 else part["f"].abs() ** beta
         if len(self.flows) == 1:
