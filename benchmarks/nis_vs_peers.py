@@ -116,6 +116,7 @@ def nis_options(dim: int, args) -> dict:
         "ema": args.ema,
         "weight_decay": args.weight_decay,
         "power_edges": args.power_edges,
+        "stratify": not args.no_stratify,
     }
 
 
@@ -290,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--power-edges", action="store_true", help="hepflow NIS flows with a PowerEdges layer"
     )
+    p.add_argument(
+        "--no-stratify", action="store_true", help="hepflow NIS latent points unstratified"
+    )
     p.add_argument("--anneal", type=int, default=25, help="nis_anneal: batches annealed")
     p.add_argument("--anneal-from", type=float, default=1e-3, help="nis_anneal: first beta")
     args = p.parse_args(argv)
@@ -323,6 +327,12 @@ def main(argv: list[str] | None = None) -> int:
             for seed in seeds:
                 try:
                     outs.append(RUNNERS[method](f, args, seed))
+                    print(
+                        f"# {case} {method} seed {seed}: {outs[-1].mean:.5g} +- "
+                        f"{outs[-1].sdev:.2g}, rel. std {outs[-1].rel_std():.3g}",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 except Exception as exc:  # a peer failing on a case is a result, not a crash
                     print(f"| {case} | {method} | failed: {type(exc).__name__}: {exc} |||||")
                     outs = []

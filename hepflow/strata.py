@@ -41,7 +41,8 @@ def stratified_uniform(
     (``choose_nstrat``); each gets the same number m = n // nhcube, labelled by its index
     (axis 0 fastest). The n - m nhcube left over are drawn over the whole cube as one more
     stratum, labelled nhcube; a single leftover point is not drawn (it could carry no
-    variance), so n - 1 points come back then.
+    variance), so n - 1 points come back then. The points come in random order: a prefix or
+    a minibatch of them is spread over the whole cube, as plain uniform points are.
     """
     nstrat = choose_nstrat(n, dim, 0.0, n, False)
     nhcube = math.prod(nstrat)
@@ -56,4 +57,5 @@ def stratified_uniform(
     u = torch.rand(n_drawn, dim, generator=generator, device=device, dtype=torch.float64)
     points = torch.cat([(corner + u[: len(cube)]) / counts, u[len(cube) :]])
     labels = torch.cat([cube, torch.full((left,), nhcube, device=device)])
-    return points, labels
+    order = torch.randperm(n_drawn, generator=generator, device=device)
+    return points[order], labels[order]

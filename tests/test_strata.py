@@ -30,6 +30,14 @@ def test_every_hypercube_gets_the_same_number_of_points_inside_it(n, dim):
     assert torch.equal((points[inside] * torch.tensor(nstrat)).floor().long(), corner)
 
 
+def test_the_points_come_in_random_order():
+    """Training cuts a batch into minibatches: each slice must cover the cube, not a slab."""
+    points, labels = stratified_uniform(20_000, 3, torch.Generator().manual_seed(0))
+    for part in points.split(2000):
+        assert ((part.mean(0) - 0.5).abs() < 0.03).all()  # 4.8 sigma of a uniform mean
+    assert not bool((labels[1:] >= labels[:-1]).all())
+
+
 def test_a_lone_leftover_point_is_not_drawn():
     # 2 hypercubes of 2 at n = 5 leave one point over, which could carry no variance
     points, labels = stratified_uniform(5, 1, torch.Generator().manual_seed(0))
