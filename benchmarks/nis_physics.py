@@ -106,10 +106,11 @@ NIS_DEFAULTS: dict[str, Any] = {
 
 CASES: dict[str, Case] = {
     # power_edges (a Kumaraswamy layer per flow: the channels' densities vanish as powers at
-    # faces of the cube) with weight decay 1.0 on the weight matrices: rel. std 0.0168 (seeds
-    # 0-2, 1e6), against 0.0254 when the decay also pulled the biases (the flow toward the
-    # identity) and 0.0403 without the layer. pp_ll and pp_tt get worse with decay 1.0
-    # (seed 0: 0.0585 against 0.0438, 0.0311 against 0.0262)
+    # faces of the cube) with weight decay 1.0 on the weight matrices: rel. std 0.0173 (seeds
+    # 0-2, 1e6; 0.0151 with the latent strata that are now the default), against 0.0254 when
+    # the decay also pulled the biases (the flow toward the identity) and 0.0403 without the
+    # layer. pp_ll and pp_tt get worse with decay 1.0 (seed 0: 0.0585 against 0.0438, 0.0311
+    # against 0.0262)
     "ee_uuxg": Case(
         "sm:ee_uuxg",
         {"sqrt_s": 91.188},
