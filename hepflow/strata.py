@@ -21,9 +21,10 @@ MIN_PER_HYPERCUBE = 2  # each hypercube needs two points for a variance
 def choose_nstrat(
     neval: int, dim: int, neval_frac: float, max_nhcube: int, uniform: bool
 ) -> list[int]:
-    """Strata per axis: as many hypercubes as (1 - neval_frac) * neval / 2 allows (2 points
-    each), at most ``max_nhcube``; axes get ns or ns + 1 strata (all ns if ``uniform``)."""
-    target = max(1.0, min((1.0 - neval_frac) * neval / 2.0, float(max_nhcube)))
+    """Strata per axis: as many hypercubes as (1 - neval_frac) * neval allows with
+    ``MIN_PER_HYPERCUBE`` points each, at most ``max_nhcube``; axes get ns or ns + 1 strata
+    (all ns if ``uniform``)."""
+    target = max(1.0, min((1.0 - neval_frac) * neval / MIN_PER_HYPERCUBE, float(max_nhcube)))
     ns = max(1, int(target ** (1.0 / dim)))
     while (ns + 1) ** dim <= target:  # guard the float root against rounding down
         ns += 1

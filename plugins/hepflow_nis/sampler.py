@@ -491,8 +491,8 @@ def _adam(flows: torch.nn.Module, lr: float, weight_decay: float = 0.0) -> torch
     against 0.0157 per channel). The few exponents of ``PowerEdges`` layers, which must travel
     far from zero (log a = -1.1 for an x^2 edge), are not decayed either and step
     ``POWER_EDGES_LR_SCALE`` times faster."""
-    edges = {id(p) for m in flows.modules() if isinstance(m, PowerEdges) for p in m.parameters()}
-    params = [p for p in flows.parameters() if id(p) not in edges]
+    edges = [p for m in flows.modules() if isinstance(m, PowerEdges) for p in m.parameters()]
+    params = [p for p in flows.parameters() if all(p is not e for e in edges)]
     groups = [
         {"params": [p for p in params if p.ndim > 1]},
         {"params": [p for p in params if p.ndim <= 1], "weight_decay": 0.0},
@@ -500,7 +500,7 @@ def _adam(flows: torch.nn.Module, lr: float, weight_decay: float = 0.0) -> torch
     if edges:
         groups.append(
             {
-                "params": [p for p in flows.parameters() if id(p) in edges],
+                "params": edges,
                 "weight_decay": 0.0,
                 "lr": lr * POWER_EDGES_LR_SCALE,
                 "lr_scale": POWER_EDGES_LR_SCALE,
