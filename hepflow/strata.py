@@ -40,23 +40,35 @@ def stratified_uniform(
 
     The cube is cut into as many equal hypercubes as give each at least two points
     (``choose_nstrat``); each gets the same number m = n // nhcube, labelled by its index
-    (axis 0 fastest). The n - m nhcube left over are drawn over the whole cube as one more
-    stratum, labelled nhcube; a single leftover point is not drawn (it could carry no
-    variance), so n - 1 points come back then. The points come in random order: a prefix or
-    a minibatch of them is spread over the whole cube, as plain uniform points are.
+    (axis 0 fastest). The n - m nhcube points left over are stratified the same way on a
+    coarser grid of their own, with labels after the first grid's, and so on down: every
+    layer covers the whole cube with equal counts, so the plain average stays the stratified
+    estimate, and no point is left unstratified (a single point left at the end is not drawn:
+    it could carry no variance, so n - 1 points come back then). The points come in random
+    order: a prefix or a minibatch of them is spread over the whole cube, as plain uniform
+    points are.
     """
+    layers, first_label, left = [], 0, n
+    while left >= MIN_PER_HYPERCUBE:
+        points, labels = _equal_hypercubes(left, dim, generator, device)
+        layers.append((points, labels + first_label))
+        first_label += int(labels[-1]) + 1
+        left -= len(points)
+    points = torch.cat([p for p, _ in layers])
+    labels = torch.cat([label for _, label in layers])
+    order = torch.randperm(len(points), generator=generator, device=device)
+    return points[order], labels[order]
+
+
+def _equal_hypercubes(
+    n: int, dim: int, generator: torch.Generator | None, device: str | torch.device
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """n // nhcube points in each of nhcube equal hypercubes, labelled 0..nhcube-1 in order."""
     nstrat = choose_nstrat(n, dim, 0.0, n, False)
     nhcube = math.prod(nstrat)
-    per_cube = n // nhcube
-    left = n - per_cube * nhcube
-    left = 0 if left == 1 else left
-    cube = torch.arange(nhcube, device=device).repeat_interleave(per_cube)
+    cube = torch.arange(nhcube, device=device).repeat_interleave(n // nhcube)
     strides = torch.tensor([math.prod(nstrat[:j]) for j in range(dim)], device=device)
     counts = torch.tensor(nstrat, device=device)
     corner = (cube[:, None] // strides) % counts
-    n_drawn = per_cube * nhcube + left
-    u = torch.rand(n_drawn, dim, generator=generator, device=device, dtype=torch.float64)
-    points = torch.cat([(corner + u[: len(cube)]) / counts, u[len(cube) :]])
-    labels = torch.cat([cube, torch.full((left,), nhcube, device=device)])
-    order = torch.randperm(n_drawn, generator=generator, device=device)
-    return points[order], labels[order]
+    u = torch.rand(len(cube), dim, generator=generator, device=device, dtype=torch.float64)
+    return (corner + u) / counts, cube

@@ -13,21 +13,33 @@ from hepflow.strata import choose_nstrat, stratified_uniform
 
 @pytest.mark.parametrize(("n", "dim"), [(1000, 1), (1000, 2), (12_345, 3), (4096, 5), (100, 8)])
 def test_every_hypercube_gets_the_same_number_of_points_inside_it(n, dim):
+    """Layer after layer: the finest grid choose_nstrat allows for the points still to place,
+    the same count in each of its hypercubes, until at most one point is left."""
     points, labels = stratified_uniform(n, dim, torch.Generator().manual_seed(0))
-    nstrat = choose_nstrat(n, dim, 0.0, n, False)
-    nhcube = math.prod(nstrat)
     assert points.dtype == torch.float64 and labels.dtype == torch.int64
     assert ((points >= 0) & (points < 1)).all()
-    counts = torch.bincount(labels, minlength=nhcube + 1)
-    per_cube = n // nhcube
-    assert per_cube >= 2 and (counts[:nhcube] == per_cube).all()
-    left = n - per_cube * nhcube
-    assert int(counts[nhcube]) == (0 if left == 1 else left) and len(points) == n - (left == 1)
-    # each point lies in the hypercube its label names (axis 0 fastest)
-    inside = labels < nhcube
-    strides = torch.tensor([math.prod(nstrat[:j]) for j in range(dim)])
-    corner = (labels[inside, None] // strides) % torch.tensor(nstrat)
-    assert torch.equal((points[inside] * torch.tensor(nstrat)).floor().long(), corner)
+    counts = torch.bincount(labels)
+    first, left = 0, n
+    while left >= 2:
+        nstrat = choose_nstrat(left, dim, 0.0, left, False)
+        nhcube = math.prod(nstrat)
+        layer = (labels >= first) & (labels < first + nhcube)
+        assert (counts[first : first + nhcube] == left // nhcube).all() and left // nhcube >= 2
+        # each point lies in the hypercube its label names (axis 0 fastest)
+        strides = torch.tensor([math.prod(nstrat[:j]) for j in range(dim)])
+        corner = ((labels[layer] - first)[:, None] // strides) % torch.tensor(nstrat)
+        assert torch.equal((points[layer] * torch.tensor(nstrat)).floor().long(), corner)
+        first, left = first + nhcube, left - nhcube * (left // nhcube)
+    assert len(counts) == first and len(points) == n - left
+
+
+def test_no_point_is_left_unstratified():
+    """1e5 points in 4-D: 47,250 hypercubes of 2 leave 5,500 points, which the next layers
+    stratify too instead of drawing them over the whole cube."""
+    points, labels = stratified_uniform(100_000, 4, torch.Generator().manual_seed(0))
+    counts = torch.bincount(labels)
+    assert len(points) == 100_000 and int(counts.min()) >= 2 and int(counts.max()) <= 3
+    assert int((labels < 47_250).sum()) == 94_500 and len(counts) > 47_250
 
 
 def test_the_points_come_in_random_order():
