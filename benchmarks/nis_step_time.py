@@ -1,0 +1,102 @@
+"""Training time per optimiser step: hepflow NIS against ``madnis`` 1.0.0, interleaved.
+
+Issue 4's target: hepflow's training at most half of madnis's wall time for the same number
+of steps and batch. In ``nis_vs_peers.py`` each method trains alone, minutes apart, so the
+machine's load moves the ratio by 20% or more between runs. Here the two train in the same
+process in alternating rounds, each round timed on its own, so both see the same load:
+
+- madnis: ``rounds`` x ``Integrator.train(steps)`` (its defaults: KL loss, Adam, float32);
+- hepflow: ``rounds`` x one batch through ``hepflow.integrate`` with ``nis_vs_peers.py``'s
+  settings (madnis's flow size, 20 replay steps per batch, power edges, weight decay 0.1,
+  latent strata), i.e. 21 optimiser steps per round, the integrand and driver included.
+
+Both train the camel toy at width 0.1 with batch 1024; per-step time does not depend on the
+target. Reported: the median CPU ms per optimiser step of each (``time.process_time``, one
+thread) and the median of the per-round ratios hepflow / madnis.
+
+    OMP_NUM_THREADS=1 python benchmarks/nis_step_time.py
+    OMP_NUM_THREADS=1 python benchmarks/nis_step_time.py --dims 2,4 --rounds 21
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+
+import torch
+from _machine import cpu_model
+from madnis.integrator import Integrator
+from nis_vs_peers import flow_layers
+
+import hepflow
+
+REPLAY_STEPS = 20  # nis_vs_peers.py's --reuse
+
+
+def hepflow_round(f, sampler, batch: int, seed: int) -> tuple[float, int]:
+    """CPU seconds and optimiser steps of one training batch."""
+    before = sampler.steps
+    start = time.process_time()
+    hepflow.integrate(f, sampler, iterations=1, evals=batch, seed=seed)
+    return time.process_time() - start, sampler.steps - before
+
+
+def madnis_round(integ: Integrator, steps: int) -> float:
+    start = time.process_time()
+    integ.train(steps)
+    return time.process_time() - start
+
+
+def measure(dim: int, batch: int, rounds: int, warmup: int) -> tuple[float, float, float]:
+    """Median ms per step (hepflow, madnis) and the median per-round ratio."""
+    f = hepflow.create("integrand", "camel", dim=dim, alpha=0.1)
+    sampler = hepflow.create(
+        "sampler",
+        "nis",
+        dim=dim,
+        layers=flow_layers(dim),
+        hidden=(32, 32),
+        bins=10,
+        reuse_steps=REPLAY_STEPS,
+        buffer_size=20 * batch,
+        weight_decay=0.1,
+        power_edges=True,
+        seed=0,
+    )
+    torch.manual_seed(0)
+    integ = Integrator(lambda x: f(x.to(torch.float64)).to(x.dtype), dims=dim, batch_size=batch)
+    ours, theirs = [], []
+    for r in range(warmup + rounds):
+        seconds, steps = hepflow_round(f, sampler, batch, seed=r)
+        madnis_s = madnis_round(integ, steps)
+        if r >= warmup:
+            ours.append(1e3 * seconds / steps)
+            theirs.append(1e3 * madnis_s / steps)
+    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
+    return statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--dims", default="2,4,8,16", help="comma-separated dimensions")
+    p.add_argument("--batch", type=int, default=1024)
+    p.add_argument("--rounds", type=int, default=11, help="timed rounds per method")
+    p.add_argument("--warmup", type=int, default=3, help="untimed rounds first")
+    args = p.parse_args(argv)
+    torch.set_num_threads(1)
+    print(f"# NIS step time: {cpu_model()}, torch {torch.__version__}, 1 thread, batch {args.batch}")
+    print(f"# {args.rounds} rounds of {REPLAY_STEPS + 1} optimiser steps each, interleaved")
+    print()
+    print("| d | coupling layers | hepflow ms / step | madnis ms / step | hepflow / madnis |")
+    print("|---:|---:|---:|---:|---:|")
+    for dim in (int(d) for d in args.dims.split(",")):
+        ours, theirs, ratio = measure(dim, args.batch, args.rounds, args.warmup)
+        print(f"| {dim} | {flow_layers(dim)} | {ours:.2f} | {theirs:.2f} | {ratio:.2f} |")
+        sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
