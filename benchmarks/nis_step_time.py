@@ -86,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--warmup", type=int, default=3, help="untimed rounds first")
     args = p.parse_args(argv)
     torch.set_num_threads(1)
-    print(f"# NIS step time: {cpu_model()}, torch {torch.__version__}, 1 thread, batch {args.batch}")
+    print(
+        f"# NIS step time: {cpu_model()}, torch {torch.__version__}, 1 thread, batch {args.batch}"
+    )
     print(f"# {args.rounds} rounds of {REPLAY_STEPS + 1} optimiser steps each, interleaved")
     print()
     print("| d | coupling layers | hepflow ms / step | madnis ms / step | hepflow / madnis |")
