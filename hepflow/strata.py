@@ -44,10 +44,13 @@ def stratified_uniform(
     coarser grid of their own, with labels after the first grid's, and so on down: every
     layer covers the whole cube with equal counts, so the plain average stays the stratified
     estimate, and no point is left unstratified (a single point left at the end is not drawn:
-    it could carry no variance, so n - 1 points come back then). The points come in random
-    order: a prefix or a minibatch of them is spread over the whole cube, as plain uniform
-    points are.
+    it could carry no variance, so n - 1 points come back then; n = 1 gives its one point).
+    The points come in random order: a prefix or a minibatch of them is spread over the whole
+    cube, as plain uniform points are.
     """
+    if n < MIN_PER_HYPERCUBE:  # nothing to stratify
+        u = torch.rand(n, dim, generator=generator, device=device, dtype=torch.float64)
+        return u, torch.zeros(n, dtype=torch.int64, device=device)
     layers, first_label, left = [], 0, n
     while left >= MIN_PER_HYPERCUBE:
         points, labels = _equal_hypercubes(left, dim, generator, device)

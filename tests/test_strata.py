@@ -54,6 +54,9 @@ def test_a_lone_leftover_point_is_not_drawn():
     # 2 hypercubes of 2 at n = 5 leave one point over, which could carry no variance
     points, labels = stratified_uniform(5, 1, torch.Generator().manual_seed(0))
     assert len(points) == 4 and torch.equal(torch.bincount(labels), torch.tensor([2, 2]))
+    # but a request for one point gets it (a channel's share may be a single point)
+    point, label = stratified_uniform(1, 3, torch.Generator().manual_seed(0))
+    assert point.shape == (1, 3) and label.tolist() == [0]
 
 
 def test_the_stratified_error_is_honest_and_smaller_than_plain():
