@@ -84,7 +84,7 @@ class ComponentInfo:
         """Option name -> default (``inspect.Parameter.empty`` when required)."""
         return {
             p.name: p.default
-            for p in _signature(self.factory).parameters.values()
+            for p in _parameters(self.factory)
             if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
         }
 
@@ -297,9 +297,7 @@ class Registry:
         info = self.lookup(kind, name)
         options = dict(options or {})
         accepted = info.options()
-        takes_any = any(
-            p.kind is p.VAR_KEYWORD for p in _signature(info.factory).parameters.values()
-        )
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in _parameters(info.factory))
         origin = where or f"{kind} {info.qualified_name}"
         unknown = sorted(set(options) - set(accepted)) if not takes_any else []
         if unknown:
@@ -370,6 +368,29 @@ def _signature(factory: Callable[..., Any]) -> inspect.Signature:
         return inspect.signature(factory)
     except (TypeError, ValueError):  # builtins without a signature take anything
         return inspect.Signature([inspect.Parameter("options", inspect.Parameter.VAR_KEYWORD)])
+
+
+def _parameters(factory: Callable[..., Any]) -> list[inspect.Parameter]:
+    """The factory's parameters. A class whose ``__init__`` takes ``**options`` hands them to
+    its base class (``super().__init__(**options)``), so the next ``__init__`` along the MRO
+    adds the options it names: cards, flags and ``hepflow plugins`` then reach a base class's
+    options (a hadronic process's ``sqrt_s``), and a misspelt one is refused by name."""
+    params = list(_signature(factory).parameters.values())
+    if not inspect.isclass(factory):
+        return params
+    for base in factory.__mro__[1:]:
+        if not any(p.kind is p.VAR_KEYWORD for p in params):
+            break
+        if base is object:
+            break
+        if "__init__" not in vars(base):
+            continue
+        inherited = list(_signature(base.__init__).parameters.values())[1:]  # without self
+        named = {p.name for p in params}
+        params = [p for p in params if p.kind is not p.VAR_KEYWORD] + [
+            p for p in inherited if p.name not in named and p.kind is not p.VAR_POSITIONAL
+        ]
+    return params
 
 
 def _describe_option(name: str, default: Any) -> str:

@@ -353,6 +353,29 @@ def test_the_object_built_must_satisfy_the_protocol():
         reg.create("sampler", "lazy")
 
 
+class _BaseSampler(UniformSampler):
+    """A sampler whose options live on its base class, reached through ``**options``."""
+
+    def __init__(self, *, stretch: float = 1.0, **options) -> None:
+        self.stretch = stretch
+        super().__init__(**options)
+
+
+class _InheritingPlugin:
+    @hepflow.hookimpl
+    def hepflow_samplers(self):
+        return {"inheriting": _BaseSampler}
+
+
+def test_options_passed_on_to_a_base_class_are_listed_and_checked_by_name():
+    reg = Registry([("inheriting", _InheritingPlugin())], entry_points=False)
+    assert list(reg.lookup("sampler", "inheriting").options()) == ["stretch", "dim", "device"]
+    built = reg.create("sampler", "inheriting", {"dim": 3, "stretch": 2.0})
+    assert (built.dim, built.stretch) == (3, 2.0)
+    with pytest.raises(ComponentError, match=r"unknown option 'dimm'\. Did you mean 'dim'"):
+        reg.create("sampler", "inheriting", {"dimm": 3})
+
+
 def test_registering_a_taken_name_is_an_error():
     reg = Registry([("lazy", _LazyPlugin())], entry_points=False)
     with pytest.raises(PluginError, match="'lazy' is already registered"):
