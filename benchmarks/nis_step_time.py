@@ -28,11 +28,12 @@ import time
 import torch
 from _machine import cpu_model
 from madnis.integrator import Integrator
-from nis_vs_peers import flow_layers
+from nis_vs_peers import flow_layers, nis_options, parser
 
 import hepflow
 
-REPLAY_STEPS = 20  # nis_vs_peers.py's --reuse
+# the one setting of the toy tables in BENCHMARKS.md, as nis_vs_peers.py builds it
+ONE_SETTING = parser().parse_args(["--weight-decay", "0.1", "--power-edges"])
 
 
 def hepflow_round(f, sampler, batch: int, seed: int) -> tuple[float, int]:
@@ -52,19 +53,7 @@ def madnis_round(integ: Integrator, steps: int) -> float:
 def measure(dim: int, batch: int, rounds: int, warmup: int) -> tuple[float, float, float]:
     """Median ms per step (hepflow, madnis) and the median per-round ratio."""
     f = hepflow.create("integrand", "camel", dim=dim, alpha=0.1)
-    sampler = hepflow.create(
-        "sampler",
-        "nis",
-        dim=dim,
-        layers=flow_layers(dim),
-        hidden=(32, 32),
-        bins=10,
-        reuse_steps=REPLAY_STEPS,
-        buffer_size=20 * batch,
-        weight_decay=0.1,
-        power_edges=True,
-        seed=0,
-    )
+    sampler = hepflow.create("sampler", "nis", seed=0, **nis_options(dim, ONE_SETTING))
     torch.manual_seed(0)
     integ = Integrator(lambda x: f(x.to(torch.float64)).to(x.dtype), dims=dim, batch_size=batch)
     ours, theirs = [], []
@@ -89,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"# NIS step time: {cpu_model()}, torch {torch.__version__}, 1 thread, batch {args.batch}"
     )
-    print(f"# {args.rounds} rounds of {REPLAY_STEPS + 1} optimiser steps each, interleaved")
+    steps = ONE_SETTING.reuse + 1
+    print(f"# {args.rounds} rounds of {steps} optimiser steps each, interleaved")
     print()
     print("| d | coupling layers | hepflow ms / step | madnis ms / step | hepflow / madnis |")
     print("|---:|---:|---:|---:|---:|")

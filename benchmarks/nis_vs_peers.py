@@ -254,7 +254,8 @@ def machine() -> str:
     return f"{os.cpu_count()}-core CPU ({model}), torch {torch.__version__}, {torch.get_num_threads()} thread(s)"
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The benchmark's options; ``nis_options`` reads the hepflow NIS ones from them."""
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--cases", default=None, help="comma-separated: " + ", ".join(CASES))
     p.add_argument("--quick", action="store_true", help="cases " + ", ".join(QUICK))
@@ -296,6 +297,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--anneal", type=int, default=25, help="nis_anneal: batches annealed")
     p.add_argument("--anneal-from", type=float, default=1e-3, help="nis_anneal: first beta")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser()
     args = p.parse_args(argv)
     torch.set_num_threads(1)
     cases = args.cases.split(",") if args.cases else (QUICK if args.quick else list(CASES))
