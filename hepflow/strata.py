@@ -53,9 +53,9 @@ def stratified_uniform(
         return u, torch.zeros(n, dtype=torch.int64, device=device)
     layers, first_label, left = [], 0, n
     while left >= MIN_PER_HYPERCUBE:
-        points, labels = _equal_hypercubes(left, dim, generator, device)
+        points, labels, nhcube = _equal_hypercubes(left, dim, generator, device)
         layers.append((points, labels + first_label))
-        first_label += int(labels[-1]) + 1
+        first_label += nhcube
         left -= len(points)
     points = torch.cat([p for p, _ in layers])
     labels = torch.cat([label for _, label in layers])
@@ -65,8 +65,9 @@ def stratified_uniform(
 
 def _equal_hypercubes(
     n: int, dim: int, generator: torch.Generator | None, device: str | torch.device
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """n // nhcube points in each of nhcube equal hypercubes, labelled 0..nhcube-1 in order."""
+) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """n // nhcube points in each of nhcube equal hypercubes, labelled 0..nhcube-1 in order;
+    ``(points, labels, nhcube)``."""
     nstrat = choose_nstrat(n, dim, 0.0, n, False)
     nhcube = math.prod(nstrat)
     cube = torch.arange(nhcube, device=device).repeat_interleave(n // nhcube)
@@ -74,4 +75,4 @@ def _equal_hypercubes(
     counts = torch.tensor(nstrat, device=device)
     corner = (cube[:, None] // strides) % counts
     u = torch.rand(len(cube), dim, generator=generator, device=device, dtype=torch.float64)
-    return (corner + u) / counts, cube
+    return (corner + u) / counts, cube, nhcube
