@@ -378,10 +378,8 @@ def _parameters(factory: Callable[..., Any]) -> list[inspect.Parameter]:
     params = list(_signature(factory).parameters.values())
     if not inspect.isclass(factory):
         return params
-    for base in factory.__mro__[1:]:
+    for base in factory.__mro__[1:-1]:  # up to, not including, object
         if not any(p.kind is p.VAR_KEYWORD for p in params):
-            break
-        if base is object:
             break
         if "__init__" not in vars(base):
             continue
