@@ -7,8 +7,9 @@ process in alternating rounds, each round timed on its own, so both see the same
 
 - madnis: ``rounds`` x ``Integrator.train(steps)`` (its defaults: KL loss, Adam, float32);
 - hepflow: ``rounds`` x one batch through ``hepflow.integrate`` with ``nis_vs_peers.py``'s
-  settings (madnis's flow size, 20 replay steps per batch, power edges, weight decay 0.1,
-  latent strata), i.e. 21 optimiser steps per round, the integrand and driver included.
+  one setting (``ONE_SETTING``: madnis's flow size, 20 replay steps per batch, power edges,
+  weight decay 0.1, parameter averaging 0.99, latent strata), i.e. 21 optimiser steps per
+  round, the integrand and driver included.
 
 Both train the camel toy at width 0.1 with batch 1024; per-step time does not depend on the
 target. Reported: the median CPU ms per optimiser step of each (``time.process_time``, one
@@ -28,12 +29,12 @@ import time
 import torch
 from _machine import cpu_model
 from madnis.integrator import Integrator
-from nis_vs_peers import flow_layers, nis_options, parser
+from nis_vs_peers import ONE_SETTING, flow_layers, nis_options, parser
 
 import hepflow
 
 # the one setting of the toy tables in BENCHMARKS.md, as nis_vs_peers.py builds it
-ONE_SETTING = parser().parse_args(["--weight-decay", "0.1", "--power-edges"])
+SETTING = parser().parse_args(list(ONE_SETTING))
 
 
 def hepflow_round(f, sampler, batch: int, seed: int) -> tuple[float, int]:
@@ -53,7 +54,7 @@ def madnis_round(integ: Integrator, steps: int) -> float:
 def measure(dim: int, batch: int, rounds: int, warmup: int) -> tuple[float, float, float]:
     """Median ms per step (hepflow, madnis) and the median per-round ratio."""
     f = hepflow.create("integrand", "camel", dim=dim, alpha=0.1)
-    sampler = hepflow.create("sampler", "nis", seed=0, **nis_options(dim, ONE_SETTING))
+    sampler = hepflow.create("sampler", "nis", seed=0, **nis_options(dim, SETTING))
     torch.manual_seed(0)
     integ = Integrator(lambda x: f(x.to(torch.float64)).to(x.dtype), dims=dim, batch_size=batch)
     ours, theirs = [], []
@@ -78,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"# NIS step time: {cpu_model()}, torch {torch.__version__}, 1 thread, batch {args.batch}"
     )
-    steps = ONE_SETTING.reuse + 1
+    steps = SETTING.reuse + 1
     print(f"# {args.rounds} rounds of {steps} optimiser steps each, interleaved")
     print()
     print("| d | coupling layers | hepflow ms / step | madnis ms / step | hepflow / madnis |")
