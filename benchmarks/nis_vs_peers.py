@@ -114,6 +114,7 @@ def nis_options(dim: int, args) -> dict:
         "lr": args.lr,
         "lr_half_life": args.lr_half_life,
         "switch_at": args.switch_at,
+        "moment_at": args.moment_at,
         "reuse_steps": args.reuse,
         "buffer_size": args.buffer,
         "loss": args.loss,
@@ -281,7 +282,13 @@ def parser() -> argparse.ArgumentParser:
         "--pre-batches", type=int, default=50, help="nis_vegas: training batches for VEGAS"
     )
     p.add_argument("--loss", default="adaptive", help="hepflow NIS loss")
-    p.add_argument("--moment-order", type=float, default=4.0, help="hepflow NIS loss=moment")
+    p.add_argument("--moment-order", type=float, default=4.0, help="hepflow NIS moment losses")
+    p.add_argument(
+        "--moment-at",
+        type=float,
+        default=0.5,
+        help="hepflow NIS adaptive_moment: variance -> moment",
+    )
     p.add_argument("--layers", type=int, default=None, help="hepflow NIS coupling layers")
     p.add_argument(
         "--hidden",

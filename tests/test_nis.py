@@ -9,7 +9,14 @@ import math
 import pytest
 import torch
 from hepflow_nis import NISSampler
-from hepflow_nis.losses import moment, reverse_kl_reinforce, reverse_kl_reparam, variance
+from hepflow_nis.losses import (
+    MIN_MOMENT_SHARE,
+    guarded_moment,
+    moment,
+    reverse_kl_reinforce,
+    reverse_kl_reparam,
+    variance,
+)
 from hepflow_toys import Camel, Gaussian, TwoResonances
 from hepflow_vegas import VegasSampler
 
@@ -442,6 +449,56 @@ def test_training_on_a_high_moment_keeps_the_largest_weights_down():
     for bad in (2, 1.5, -1, "4"):
         with pytest.raises(ValueError, match="moment_order must be"):
             NISSampler(2, loss="moment", moment_order=bad)
+
+
+def test_the_guarded_moment_falls_back_to_the_variance_where_few_points_carry_it():
+    """Weights of one size: the moment (as its 2/k power), with its gradient. One weight a
+    million times the others carries the whole moment (a share 1/n): the variance."""
+    x = torch.rand(1000, generator=_gen(0), dtype=torch.float64)
+    log_q = torch.log(0.5 + x).requires_grad_()
+    f, log_q_sample = 3 * x**2 + 0.5, torch.zeros_like(x)
+    guarded = guarded_moment(log_q, log_q_sample, f, order=4.0)
+    assert float(guarded) == pytest.approx(float(moment(log_q, log_q_sample, f, 4.0)) ** 0.5)
+    guarded.backward()
+    assert log_q.grad is not None and bool(torch.isfinite(log_q.grad).all())
+    spiked = f.clone()
+    spiked[0] = 1e6
+    share = 1 / len(x)
+    assert share < MIN_MOMENT_SHARE
+    assert float(guarded_moment(log_q, log_q_sample, spiked, order=4.0)) == pytest.approx(
+        float(variance(log_q, log_q_sample, spiked)), rel=1e-12
+    )
+
+
+def test_adaptive_moment_ends_on_the_guarded_moment_with_fewer_large_weights():
+    """loss="adaptive_moment" switches from forward KL to the guarded moment, not the
+    variance, and its flow leaves a higher unweighting efficiency than "adaptive" (same
+    seeds; at the plain maximum 0.913 against 0.841 measured, and higher on seeds 0-1)."""
+
+    def trained(loss: str) -> tuple[float, str]:
+        sampler = NISSampler(2, seed=0, hidden=(16,), reuse_steps=10, loss=loss)
+        integrate(_Bump(), sampler, iterations=20, evals=2000, seed=1)
+        with torch.no_grad():
+            points = sampler.sample(20_000, _gen(3))
+            w = _Bump()(points.x) / points.q
+        return float(w.mean() / w.max()), sampler._current_loss()
+
+    (plain, plain_loss), (guarded, guarded_loss) = trained("adaptive"), trained("adaptive_moment")
+    assert (plain_loss, guarded_loss) == ("variance", "guarded_moment")
+    assert guarded > plain + 0.02, (guarded, plain)
+    with pytest.raises(ValueError, match="moment_at must be a positive number"):
+        NISSampler(2, loss="adaptive_moment", moment_at=0)
+
+
+def test_adaptive_moment_keeps_the_variance_until_the_weights_spread_less_than_moment_at():
+    """The stage after forward KL follows the last batch's relative spread: the variance
+    between moment_at and switch_at, the guarded moment below moment_at."""
+    sampler = NISSampler(2, seed=0, hidden=(16,), loss="adaptive_moment", moment_at=0.5)
+    stages = {}
+    for spread in (2.0, 0.8, 0.3):
+        sampler.last_rel_std = spread
+        stages[spread] = sampler._current_loss()
+    assert stages == {2.0: "forward_kl", 0.8: "variance", 0.3: "guarded_moment"}
 
 
 class _PowerLaw:

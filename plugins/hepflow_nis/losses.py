@@ -10,6 +10,8 @@ correct (ZüNIS "backward" training, MadNIS buffers). The target density is p = 
 - ``variance``: the relative variance of f/q (chi^2 divergence), what integration cares about;
 - ``moment``: the relative moment E_q[(f/q)^k] of a higher order k, whose k-th root tends to
   the largest weight, what unweighting pays for (k = 2 is ``variance``);
+- ``guarded_moment``: ``moment`` on the minibatches whose weights can estimate it, else
+  ``variance``: a high moment safe on peaked targets too;
 - ``reverse_kl_reinforce``: KL(q || p) by the score-function (REINFORCE) estimator: the target
   is never differentiated (Białas, Korcyl, Stebel, arXiv:2308.13294);
 - ``reverse_kl_reparam``: KL(q || p) by the reparameterisation trick, for points x = T(z) that
@@ -24,13 +26,18 @@ import torch
 
 __all__ = [
     "LOSSES",
+    "MIN_MOMENT_SHARE",
     "forward_kl",
+    "guarded_moment",
     "log_target",
     "moment",
     "reverse_kl_reinforce",
     "reverse_kl_reparam",
     "variance",
 ]
+
+#: the smallest fraction of a minibatch that must carry a moment's estimate (``guarded_moment``)
+MIN_MOMENT_SHARE = 0.05
 
 
 def _ratio(f: torch.Tensor, log_q_sample: torch.Tensor) -> torch.Tensor:
@@ -51,16 +58,49 @@ def variance(log_q: torch.Tensor, log_q_sample: torch.Tensor, f: torch.Tensor) -
     return (w * (f.detach().abs() * torch.exp(-log_q))).mean() / integral**2
 
 
+def _moment_terms(
+    log_q: torch.Tensor, log_q_sample: torch.Tensor, f: torch.Tensor, order: float
+) -> torch.Tensor:
+    """Per-point terms whose mean estimates E_q[(f/q)^order] / I^order."""
+    w = _ratio(f, log_q_sample)
+    integral = w.mean().clamp_min(torch.finfo(w.dtype).tiny)
+    current = f.detach().abs() * torch.exp(-log_q) / integral
+    return w / integral * current ** (order - 1)
+
+
 def moment(
     log_q: torch.Tensor, log_q_sample: torch.Tensor, f: torch.Tensor, order: float = 4.0
 ) -> torch.Tensor:
     """E_q[(f/q)^order] / I^order. As the order grows its root approaches max f/q / I, the
     inverse of the unweighting efficiency, so a flow trained on it spreads its error to keep
     the largest weights down rather than the variance."""
-    w = _ratio(f, log_q_sample)
-    integral = w.mean().clamp_min(torch.finfo(w.dtype).tiny)
-    current = f.detach().abs() * torch.exp(-log_q) / integral
-    return (w / integral * current ** (order - 1)).mean()
+    return _moment_terms(log_q, log_q_sample, f, order).mean()
+
+
+def guarded_moment(
+    log_q: torch.Tensor,
+    log_q_sample: torch.Tensor,
+    f: torch.Tensor,
+    order: float = 4.0,
+    min_share: float = MIN_MOMENT_SHARE,
+) -> torch.Tensor:
+    """``moment`` where the minibatch can estimate it, ``variance`` where it cannot.
+
+    A high moment is carried by the largest weights. Where fewer than ``min_share`` of the
+    points carry it (Kish's effective sample size of its terms), its gradient follows one or
+    two points and throws a peaked flow off its peaks (gaussian8 at order 8: rel. std 0.1 ->
+    1.3); such a minibatch trains on the variance instead. The moment enters as its 2/order
+    power, 1 + (order - 1) sigma^2 near q = p, so both losses keep the variance's scale. The
+    guard does not make a high moment safe on narrow separated peaks: there a flow can still
+    lose one (BENCHMARKS.md, "A moment loss with a guard").
+    """
+    terms = _moment_terms(log_q, log_q_sample, f, order)
+    with torch.no_grad():
+        t = terms.detach()
+        share = t.sum() ** 2 / (t * t).sum() / len(t)
+    if not bool(share >= min_share):  # also NaN: no point carries it
+        return variance(log_q, log_q_sample, f)
+    return terms.mean() ** (2.0 / order)
 
 
 def log_target(f: torch.Tensor) -> torch.Tensor:
@@ -110,5 +150,6 @@ LOSSES: dict[str, LossFn] = {
     "forward_kl": forward_kl,
     "variance": variance,
     "moment": moment,
+    "guarded_moment": guarded_moment,
     "reinforce": reverse_kl_reinforce,
 }

@@ -34,7 +34,7 @@ __all__ = ["NISSampler"]
 
 STATE_FORMAT = "hepflow-nis/1"
 LOG_Q = "nis_log_q"  # extras column: log density of each point under its channel's flow
-TRAINING_LOSSES = (*LOSSES, "adaptive")
+TRAINING_LOSSES = (*LOSSES, "adaptive", "adaptive_moment")
 POWER_EDGES_LR_SCALE = 10.0  # Adam moves a parameter about lr per step: 3e-3 is slow for these
 SURVEY_MODES = ("flow", "flat", "adaptive")
 
@@ -57,11 +57,16 @@ class NISSampler:
             each (``hepflow.strata``; VEGAS+'s stratification, in the flows' latent space).
             The weights stay f/q; the error loses the variance between hypercubes.
         loss: "variance" (what integration needs), "moment" (E_q[(f/q)^moment_order]: keeps
-            the largest weights down, what unweighting needs), "forward_kl" (robust from a
-            flat start), "reinforce" (reverse KL, score function), or "adaptive": forward KL
-            until the relative standard deviation of the batch weights falls below
-            ``switch_at``, then variance.
-        moment_order: the order of the "moment" loss (> 2; 2 would be the variance).
+            the largest weights down, what unweighting needs), "guarded_moment" (the moment on
+            minibatches whose weights can estimate it, else the variance), "forward_kl"
+            (robust from a flat start), "reinforce" (reverse KL, score function), "adaptive":
+            forward KL until the relative standard deviation of the batch weights falls below
+            ``switch_at``, then variance; or "adaptive_moment": the same, then guarded_moment
+            once that spread falls below ``moment_at``.
+        moment_order: the order of the moment losses (> 2; 2 would be the variance).
+        moment_at: where "adaptive_moment" leaves the variance for the guarded moment. A high
+            moment follows the largest weights, so it may only start once the flow has found
+            every peak: started at ``switch_at`` = 1, it lost one of two humps of width 0.01.
         lr: Adam learning rate.
         lr_half_life: optimiser steps over which the learning rate halves (exponential decay,
             None: constant); a decaying rate lets a fixed training budget end on fine steps.
@@ -102,6 +107,7 @@ class NISSampler:
         loss: str = "adaptive",
         moment_order: float = 4.0,
         switch_at: float = 1.0,
+        moment_at: float = 0.5,
         lr: float = 3e-3,
         lr_half_life: float | None = None,
         minibatch: int | None = None,
@@ -140,6 +146,7 @@ class NISSampler:
                 f"moment_order must be > 2 (2 is loss='variance'), got {moment_order!r}"
             )
         self.switch_at = _positive("switch_at", switch_at)
+        self.moment_at = _positive("moment_at", moment_at)
         self.lr = _positive("lr", lr)
         self.lr_half_life = (
             None if lr_half_life is None else _positive("lr_half_life", lr_half_life)
@@ -301,9 +308,13 @@ class NISSampler:
     def _current_loss(self) -> str:
         if self.beta < 1.0:
             return "forward_kl"
-        if self.loss != "adaptive":
+        if not self.loss.startswith("adaptive"):
             return self.loss
-        return "forward_kl" if not self.last_rel_std < self.switch_at else "variance"
+        if not self.last_rel_std < self.switch_at:
+            return "forward_kl"
+        if self.loss == "adaptive_moment" and self.last_rel_std < self.moment_at:
+            return "guarded_moment"
+        return "variance"
 
     def _minibatches(self, columns: dict[str, torch.Tensor]):
         n = columns["f"].shape[0]
@@ -327,7 +338,7 @@ class NISSampler:
 
     def _step(self, part: dict[str, torch.Tensor], loss_name: str, beta: float = 1.0) -> float:
         loss_fn = LOSSES[loss_name]
-        if loss_name == "moment":
+        if loss_name in ("moment", "guarded_moment"):
             loss_fn = functools.partial(loss_fn, order=self.moment_order)
         log_q = self._log_prob(part["x"], part["channel"])
         f = part["f"] if beta == 1.0 else part["f"].abs() ** beta
