@@ -8,8 +8,8 @@ process in alternating rounds, each round timed on its own, so both see the same
 - madnis: ``rounds`` x ``Integrator.train(steps)`` (its defaults: KL loss, Adam, float32);
 - hepflow: ``rounds`` x one batch through ``hepflow.integrate`` with ``nis_vs_peers.py``'s
   one setting (``ONE_SETTING``: madnis's flow size, 20 replay steps per batch, power edges,
-  weight decay 0.1, parameter averaging 0.99, latent strata), i.e. 21 optimiser steps per
-  round, the integrand and driver included.
+  weight decay 0.1, parameter averaging 0.99, the adaptive_moment loss, latent strata), i.e.
+  21 optimiser steps per round, the integrand and driver included.
 
 Both train the camel toy at width 0.1 with batch 1024; per-step time does not depend on the
 target. Reported: the median CPU ms per optimiser step of each (``time.process_time``, one

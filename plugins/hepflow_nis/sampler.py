@@ -66,7 +66,9 @@ class NISSampler:
         moment_order: the order of the moment losses (> 2; 2 would be the variance).
         moment_at: where "adaptive_moment" leaves the variance for the guarded moment. A high
             moment follows the largest weights, so it may only start once the flow has found
-            every peak: started at ``switch_at`` = 1, it lost one of two humps of width 0.01.
+            every peak: started at ``switch_at`` = 1, it lost one of two humps of width 0.01;
+            at 0.5 still one seed in three on camel4 at width 0.01; at 0.3 the sinusoidal
+            target never reached it (BENCHMARKS.md, "adaptive_moment").
         lr: Adam learning rate.
         lr_half_life: optimiser steps over which the learning rate halves (exponential decay,
             None: constant); a decaying rate lets a fixed training budget end on fine steps.
@@ -107,7 +109,7 @@ class NISSampler:
         loss: str = "adaptive",
         moment_order: float = 4.0,
         switch_at: float = 1.0,
-        moment_at: float = 0.5,
+        moment_at: float = 0.4,
         lr: float = 3e-3,
         lr_half_life: float | None = None,
         minibatch: int | None = None,
