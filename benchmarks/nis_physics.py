@@ -97,7 +97,7 @@ class Run:
 # buffer ee_uuxg (on its earlier channel maps) from 0.072 to 0.064; 50 replay steps, or 20
 # bins, did no better. A case may override these and --nis KEY=VALUE overrides both.
 # loss adaptive_moment (measured with moment_at 0.5, before the default became 0.4): rel. std
-# ee_uuxg 0.0140 -> 0.0086, pp_ll 0.0373 -> 0.0305, pp_tt 0.0160 -> see BENCHMARKS.md (seeds 0-2)
+# ee_uuxg 0.0140 -> 0.0086, pp_ll 0.0373 -> 0.0305, pp_tt 0.0160 -> 0.0106 (medians, seeds 0-2)
 NIS_DEFAULTS: dict[str, Any] = {
     "loss": "adaptive_moment",
     "moment_at": 0.5,
