@@ -11,7 +11,7 @@ correct (ZüNIS "backward" training, MadNIS buffers). The target density is p = 
 - ``moment``: the relative moment E_q[(f/q)^k] of a higher order k, whose k-th root tends to
   the largest weight, what unweighting pays for (k = 2 is ``variance``);
 - ``guarded_moment``: ``moment`` on the minibatches whose weights can estimate it, else
-  ``variance``: a high moment safe on peaked targets too;
+  ``variance``: a high moment that one or two large weights cannot take over;
 - ``reverse_kl_reinforce``: KL(q || p) by the score-function (REINFORCE) estimator: the target
   is never differentiated (Białas, Korcyl, Stebel, arXiv:2308.13294);
 - ``reverse_kl_reparam``: KL(q || p) by the reparameterisation trick, for points x = T(z) that
@@ -92,7 +92,7 @@ def guarded_moment(
     1.3); such a minibatch trains on the variance instead. The moment enters as its 2/order
     power, 1 + (order - 1) sigma^2 near q = p, so both losses keep the variance's scale. The
     guard does not make a high moment safe on narrow separated peaks: there a flow can still
-    lose one (BENCHMARKS.md, "A moment loss with a guard").
+    lose one (BENCHMARKS.md, "adaptive_moment").
     """
     terms = _moment_terms(log_q, log_q_sample, f, order)
     with torch.no_grad():
