@@ -290,7 +290,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--moment-at",
         type=float,
-        default=0.5,
+        default=0.4,
         help="hepflow NIS adaptive_moment: variance -> moment",
     )
     p.add_argument("--layers", type=int, default=None, help="hepflow NIS coupling layers")
