@@ -96,8 +96,7 @@ def guarded_moment(
     """
     terms = _moment_terms(log_q, log_q_sample, f, order)
     with torch.no_grad():
-        t = terms.detach()
-        share = t.sum() ** 2 / (t * t).sum() / len(t)
+        share = terms.sum() ** 2 / (terms * terms).sum() / len(terms)
     if not bool(share >= min_share):  # also NaN: no point carries it
         return variance(log_q, log_q_sample, f)
     return terms.mean() ** (2.0 / order)
