@@ -9,11 +9,13 @@ process in alternating rounds, each round timed on its own, so both see the same
 - hepflow: ``rounds`` x one batch through ``hepflow.integrate`` with ``nis_vs_peers.py``'s
   one setting (``ONE_SETTING``: madnis's flow size, 20 replay steps per batch, power edges,
   weight decay 0.1, parameter averaging 0.99, the adaptive_moment loss, latent strata), i.e.
-  21 optimiser steps per round, the integrand and driver included.
+  21 optimiser steps per round, the integrand and driver included; once eagerly and once with
+  ``compile`` on (the flows' splines and power edges through ``torch.compile``; its one-off
+  compilation falls in the untimed warm-up rounds and is reported on its own).
 
-Both train the camel toy at width 0.1 with batch 1024; per-step time does not depend on the
+All train the camel toy at width 0.1 with batch 1024; per-step time does not depend on the
 target. Reported: the median CPU ms per optimiser step of each (``time.process_time``, one
-thread) and the median of the per-round ratios hepflow / madnis.
+thread) and the medians of the per-round ratios hepflow / madnis.
 
     OMP_NUM_THREADS=1 python benchmarks/nis_step_time.py
     OMP_NUM_THREADS=1 python benchmarks/nis_step_time.py --dims 2,4 --rounds 21
@@ -51,21 +53,31 @@ def madnis_round(integ: Integrator, steps: int) -> float:
     return time.process_time() - start
 
 
-def measure(dim: int, batch: int, rounds: int, warmup: int) -> tuple[float, float, float]:
-    """Median ms per step (hepflow, madnis) and the median per-round ratio."""
+def measure(dim: int, batch: int, rounds: int, warmup: int) -> dict[str, float]:
+    """Median ms per step (eager, compiled, madnis), the median per-round ratios, and the CPU
+    seconds of the compiled sampler's first round (its compilation)."""
     f = hepflow.create("integrand", "camel", dim=dim, alpha=0.1)
-    sampler = hepflow.create("sampler", "nis", seed=0, **nis_options(dim, SETTING))
+    options = nis_options(dim, SETTING)
+    eager = hepflow.create("sampler", "nis", seed=0, **{**options, "compile": False})
+    fused = hepflow.create("sampler", "nis", seed=0, **{**options, "compile": True})
     torch.manual_seed(0)
     integ = Integrator(lambda x: f(x.to(torch.float64)).to(x.dtype), dims=dim, batch_size=batch)
-    ours, theirs = [], []
+    ms: dict[str, list[float]] = {"eager": [], "compiled": [], "madnis": []}
+    first_round_s = 0.0
     for r in range(warmup + rounds):
-        seconds, steps = hepflow_round(f, sampler, batch, seed=r)
+        eager_s, steps = hepflow_round(f, eager, batch, seed=r)
+        fused_s, _ = hepflow_round(f, fused, batch, seed=r)
         madnis_s = madnis_round(integ, steps)
+        first_round_s = first_round_s or fused_s
         if r >= warmup:
-            ours.append(1e3 * seconds / steps)
-            theirs.append(1e3 * madnis_s / steps)
-    ratios = [a / b for a, b in zip(ours, theirs, strict=True)]
-    return statistics.median(ours), statistics.median(theirs), statistics.median(ratios)
+            for key, seconds in zip(ms, (eager_s, fused_s, madnis_s), strict=True):
+                ms[key].append(1e3 * seconds / steps)
+    out = {key: statistics.median(values) for key, values in ms.items()}
+    for key in ("eager", "compiled"):
+        ratios = [a / b for a, b in zip(ms[key], ms["madnis"], strict=True)]
+        out[f"{key} / madnis"] = statistics.median(ratios)
+    out["compile s"] = first_round_s
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -82,11 +94,18 @@ def main(argv: list[str] | None = None) -> int:
     steps = SETTING.reuse + 1
     print(f"# {args.rounds} rounds of {steps} optimiser steps each, interleaved")
     print()
-    print("| d | coupling layers | hepflow ms / step | madnis ms / step | hepflow / madnis |")
-    print("|---:|---:|---:|---:|---:|")
+    print(
+        "| d | coupling layers | hepflow ms / step | compiled | madnis | hepflow / madnis "
+        "| compiled / madnis | first compiled round, s |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     for dim in (int(d) for d in args.dims.split(",")):
-        ours, theirs, ratio = measure(dim, args.batch, args.rounds, args.warmup)
-        print(f"| {dim} | {flow_layers(dim)} | {ours:.2f} | {theirs:.2f} | {ratio:.2f} |")
+        m = measure(dim, args.batch, args.rounds, args.warmup)
+        print(
+            f"| {dim} | {flow_layers(dim)} | {m['eager']:.2f} | {m['compiled']:.2f} "
+            f"| {m['madnis']:.2f} | {m['eager / madnis']:.2f} | {m['compiled / madnis']:.2f} "
+            f"| {m['compile s']:.0f} |"
+        )
         sys.stdout.flush()
     return 0
 

@@ -127,6 +127,7 @@ def nis_options(dim: int, args) -> dict:
         "weight_decay": args.weight_decay,
         "power_edges": args.power_edges,
         "stratify": not args.no_stratify,
+        "compile": args.compile,
     }
 
 
@@ -310,6 +311,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--no-stratify", action="store_true", help="hepflow NIS latent points unstratified"
+    )
+    p.add_argument(
+        "--compile", action="store_true", help="hepflow NIS splines through torch.compile"
     )
     p.add_argument("--anneal", type=int, default=25, help="nis_anneal: batches annealed")
     p.add_argument("--anneal-from", type=float, default=1e-3, help="nis_anneal: first beta")

@@ -241,6 +241,32 @@ def test_nis_from_the_command_line(capsys):
     assert abs(out["value"] - Gaussian(dim=2).reference) < 5 * out["error"]
 
 
+@pytest.mark.slow  # compiles the splines: half a minute the first time in a process
+def test_a_compiled_sampler_integrates_and_its_state_loads_into_an_eager_one():
+    camel = Camel(dim=2)
+    options = {"hidden": (16,), "power_edges": True, "reuse_steps": 10}
+    sampler = NISSampler(2, seed=0, compile=True, **options)
+    result = integrate(
+        camel,
+        sampler,
+        survey_iterations=10,
+        survey_evals=2000,
+        iterations=2,
+        evals=20_000,
+        adapt_refine=False,
+        seed=1,
+    )
+    assert abs(result.mean - camel.reference) < 4 * result.sdev, result.summary()
+    assert _rel_std(camel, sampler, 20_000, seed=11) < 0.5  # flat: about 2
+    eager = NISSampler(2, seed=5, **options)
+    eager.load_state_dict(sampler.state_dict())  # compile is how it runs, not what it is
+    a, b = sampler.sample(1000, _gen(7)), eager.sample(1000, _gen(7))
+    torch.testing.assert_close(b.x, a.x, rtol=0, atol=1e-6)
+    torch.testing.assert_close(b.q, a.q, rtol=1e-4, atol=0)
+    with pytest.raises(ValueError, match="compile must be true or false"):
+        NISSampler(2, compile="yes")
+
+
 def test_nis_is_created_by_name():
     sampler = hepflow.create("sampler", "nis", dim=3, transform="quadratic", bins=6)
     assert isinstance(sampler, NISSampler)

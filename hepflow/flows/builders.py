@@ -37,17 +37,20 @@ def coupling_flow(
     masking: str = "binary",
     activation: str = "relu",
     power_edges: bool = False,
+    compile: bool = False,
 ) -> Flow:
     """Coupling flow on [0,1]^dim; ``layers=None``: fewest layers (>= 2) coupling every pair.
 
     ``power_edges`` puts a ``PowerEdges`` layer at the latent end, so that the density can
-    vanish or diverge as a power of the distance to each face (splines alone go linearly)."""
+    vanish or diverge as a power of the distance to each face (splines alone go linearly).
+    ``compile`` compiles the element-wise maps (``hepflow.flows.compiled``): a training step
+    in about 0.7 of the time, after a one-off compilation of 10-40 s."""
     _positive("dim", dim)
     _positive("condition_dim", condition_dim, allow_zero=True)
     check_choice("masking", masking, MASKINGS)
     if not isinstance(power_edges, bool):
         raise FlowError(f"power_edges={power_edges!r} must be true or false")
-    element = make_transform(transform, bins)
+    element = make_transform(transform, bins, compile)
     hidden = check_hidden(hidden)
     n_layers = full_dependence_layers(dim, masking) if layers is None else layers
     _positive("layers", n_layers)
@@ -70,13 +73,15 @@ def made_flow(
     condition_dim: int = 0,
     mode: str = "maf",
     activation: str = "relu",
+    compile: bool = False,
 ) -> Flow:
-    """Masked autoregressive flow; the dimension order is reversed from one layer to the next."""
+    """Masked autoregressive flow; the dimension order is reversed from one layer to the next.
+    ``compile`` as for ``coupling_flow``."""
     _positive("dim", dim)
     _positive("condition_dim", condition_dim, allow_zero=True)
     _positive("layers", layers)
     check_choice("mode", mode, MODES)
-    element = make_transform(transform, bins)
+    element = make_transform(transform, bins, compile)
     hidden = check_hidden(hidden)
     forward_order = torch.arange(dim)
     blocks = [

@@ -43,10 +43,19 @@ def _cumulative(logits: Tensor) -> Tensor:
     return (_lower(bins, e.dtype, e.device) @ e.reshape(bins, -1)).view(bins + 1, *e.shape[1:])
 
 
-@functools.cache
 def _lower(bins: int, dtype: torch.dtype, device: torch.device) -> Tensor:
-    """(bins+1, bins) ones strictly below the diagonal: row i sums the first i entries."""
+    """(bins+1, bins) ones strictly below the diagonal: row i sums the first i entries
+    (built once per process; in a compiled graph it is a constant anyway)."""
+    if torch.compiler.is_compiling():
+        return _ones_below(bins, dtype, device)
+    return _cached_ones_below(bins, dtype, device)
+
+
+def _ones_below(bins: int, dtype: torch.dtype, device: torch.device) -> Tensor:
     return torch.ones(bins + 1, bins, dtype=dtype, device=device).tril(-1)
+
+
+_cached_ones_below = functools.cache(_ones_below)
 
 
 def _edge(cumulative: Tensor, total: Tensor, index: Tensor, bins: int) -> Tensor:

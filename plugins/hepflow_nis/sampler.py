@@ -53,6 +53,12 @@ class NISSampler:
             learned exponents per axis, so that the density can vanish or diverge as a power
             at each face of the cube (soft and collinear limits, thresholds), where splines
             alone only go linearly.
+        compile: compile the flows' splines with ``torch.compile`` (``hepflow.flows.compiled``):
+            a training step in about 0.7 of the time, after a one-off compilation of 30-40 s
+            (10-15 s once torch has cached it on disk): worth it for trainings of more than a
+            few thousand steps. Needs a C++ compiler (Triton on a GPU), else it warns and runs
+            eagerly. Not saved with the state: a compiled sampler's state loads into an eager
+            one, which then draws the same points to about 1e-6.
         stratify: draw each channel's latent points in equal hypercubes, the same number in
             each (``hepflow.strata``; VEGAS+'s stratification, in the flows' latent space).
             The weights stay f/q; the error loses the variance between hypercubes.
@@ -105,6 +111,7 @@ class NISSampler:
         layers: int | None = None,
         hidden: Sequence[int] = (64, 64),
         power_edges: bool = False,
+        compile: bool = False,
         stratify: bool = True,
         loss: str = "adaptive",
         moment_order: float = 4.0,
@@ -179,11 +186,13 @@ class NISSampler:
         self.weight_decay = float(weight_decay)
         self.adapting = bool(adapt)
         self.seed = int(seed)
+        if not isinstance(compile, bool):
+            raise ValueError(f"compile must be true or false, got {compile!r}")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(self.seed)
-            self.flows = torch.nn.ModuleList(coupling_flow(dim, **self.options) for _ in priors).to(
-                self.device
-            )
+            self.flows = torch.nn.ModuleList(
+                coupling_flow(dim, **self.options, compile=compile) for _ in priors
+            ).to(self.device)
         self.optimizer = _adam(self.flows, self.lr, self.weight_decay)
         #: the flows points are drawn from: the live ones, or their moving average
         self.averaged = copy.deepcopy(self.flows).requires_grad_(False) if self.ema else None
