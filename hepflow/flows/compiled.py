@@ -18,7 +18,12 @@ from collections.abc import Callable
 
 import torch
 
-__all__ = ["compiled"]
+__all__ = ["RECOMPILE_LIMIT", "compiled"]
+
+#: graphs a compiled map may hold (dynamo's default, 8, is raised to this during its calls):
+#: one per direction, grad mode, whether x needs a gradient, and size-1 dimension or not,
+#: for the coupling and the MADE layouts: 32
+RECOMPILE_LIMIT = 64
 
 
 @functools.cache
@@ -37,6 +42,9 @@ class _CompiledOrEager:
 
     def __call__(self, *args, **kwargs):
         if self.fast is not None:
+            config = torch._dynamo.config
+            limit = config.recompile_limit
+            config.recompile_limit = max(limit, RECOMPILE_LIMIT)
             try:
                 return self.fast(*args, **kwargs)
             except _compile_errors() as err:
@@ -49,6 +57,8 @@ class _CompiledOrEager:
                     RuntimeWarning,
                     stacklevel=2,
                 )
+            finally:
+                config.recompile_limit = limit
         return self.eager(*args, **kwargs)
 
     # a flow's copies (parameter averaging deep-copies the flows) share the one compilation
