@@ -210,6 +210,7 @@ class NISSampler:
         self.n_nonfinite = 0  # evaluated points excluded from training: f was NaN or inf
         self.last_loss = math.nan
         self.last_rel_std = math.nan
+        self.stage: str | None = None  # the loss the last batch trained on
         self.history: list[dict[str, float]] = []
 
     @property
@@ -297,6 +298,9 @@ class NISSampler:
         columns = {"x": x, "log_q_sample": log_q_s, "f": f, "channel": channel}
         self.buffer.add(**columns)
         loss_name, beta = self._current_loss(), self.beta
+        if loss_name != self.stage:
+            self._restart_moments()
+            self.stage = loss_name
         for part in self._minibatches(columns):
             self.last_loss = self._step(part, loss_name, beta)
         for _ in range(self.reuse_steps if len(self.buffer) else 0):
@@ -326,6 +330,14 @@ class NISSampler:
         if self.loss == "adaptive_moment" and self.last_rel_std < self.moment_at:
             return "guarded_moment"
         return "variance"
+
+    def _restart_moments(self) -> None:
+        """Forget Adam's gradient averages when the loss changes (forward KL -> variance ->
+        moment, and back): the old loss's squared-gradient scale would otherwise size the new
+        loss's first steps, and those steps threw a flow off a narrow peak, which it never
+        found again (camel4 at width 0.01: results 0.50 and 0.14 for 1; BENCHMARKS.md,
+        "Loss switches restart Adam")."""
+        self.optimizer.state.clear()
 
     def _minibatches(self, columns: dict[str, torch.Tensor]):
         n = columns["f"].shape[0]
@@ -470,6 +482,7 @@ class NISSampler:
             "steps": self.steps,
             "batches": self.batches,
             "n_nonfinite": self.n_nonfinite,
+            "stage": self.stage,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -500,6 +513,7 @@ class NISSampler:
         self.steps = int(state["steps"])
         self.batches = int(state.get("batches", 0))
         self.n_nonfinite = int(state["n_nonfinite"])
+        self.stage = state.get("stage")
 
 
 def _adam(flows: torch.nn.Module, lr: float, weight_decay: float = 0.0) -> torch.optim.AdamW:
