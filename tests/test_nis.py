@@ -516,6 +516,43 @@ def test_adaptive_moment_ends_on_the_guarded_moment_with_fewer_large_weights():
         NISSampler(2, loss="adaptive_moment", moment_at=0)
 
 
+def test_a_change_of_loss_restarts_adams_moments():
+    """Adam's averages belong to one loss: after the annealing's forward KL the variance starts
+    from fresh moments (lr-sized first steps, not steps scaled by the old loss's gradients)."""
+    sampler = NISSampler(2, seed=0, hidden=(16,), reuse_steps=3, loss="variance", anneal=2)
+    integrate(_Bump(), sampler, iterations=4, evals=500, seed=1)
+    # batches 1-2 anneal on forward KL, 3-4 train on the variance: 2 x (1 + 3) steps since
+    steps = {int(state["step"]) for state in sampler.optimizer.state.values()}
+    assert steps == {8}
+    assert sampler.stage == "variance" and sampler.state_dict()["stage"] == "variance"
+
+
+@pytest.mark.slow  # 3150 optimiser steps of a 4-D flow: about a minute
+def test_the_benchmarks_one_setting_keeps_both_narrow_humps_of_camel4():
+    """camel4 at width 0.01 with ``nis_vs_peers.py``'s one setting, seed 3: before loss
+    changes restarted Adam, the switch to the variance threw the flow off one hump for good
+    (0.5005 +- 0.0010 for 1)."""
+    camel = Camel(dim=4, alpha=0.01)
+    sampler = NISSampler(
+        4,
+        seed=3,
+        layers=4,
+        hidden=(32, 32),
+        reuse_steps=20,
+        buffer_size=20_480,
+        loss="adaptive_moment",
+        ema=0.99,
+        weight_decay=0.1,
+        power_edges=True,
+        anneal=25,
+    )
+    integrate(camel, sampler, iterations=150, evals=1024, seed=1003)
+    sampler.adapting = False
+    result = integrate(camel, sampler, iterations=1, evals=100_000, seed=2003)
+    assert abs(result.mean - camel.reference) < 4 * result.sdev, result.summary()
+    assert result.sdev < 0.01 * camel.reference, result.summary()
+
+
 def test_adaptive_moment_keeps_the_variance_until_the_weights_spread_less_than_moment_at():
     """The stage after forward KL follows the last batch's relative spread: the variance
     between moment_at and switch_at, the guarded moment below moment_at."""
