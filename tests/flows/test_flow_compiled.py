@@ -5,6 +5,7 @@ where compilation fails."""
 from __future__ import annotations
 
 import copy
+import pickle
 import warnings
 
 import pytest
@@ -50,10 +51,11 @@ def test_compiled_flow_is_the_eager_flow(family):
 
 
 def test_a_copied_flow_shares_the_compilation():
-    """Parameter averaging deep-copies the flows: the copies must not compile again."""
+    """Parameter averaging deep-copies the flows, and a pickled flow comes back: neither may
+    compile again."""
     _, fused = _pair("coupling")
-    twin = copy.deepcopy(fused)
-    assert twin.layers[0].transform.apply is fused.layers[0].transform.apply
+    for twin in (copy.deepcopy(fused), pickle.loads(pickle.dumps(fused))):
+        assert twin.layers[0].transform.apply is fused.layers[0].transform.apply
     assert make_transform("rqs", 10, compile=True).apply is fused.layers[0].transform.apply
 
 
