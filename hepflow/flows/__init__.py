@@ -1,9 +1,9 @@
 """Normalizing flows on the unit hypercube: bijections of [0,1]^d with a uniform latent.
 
 ``coupling_flow`` (rational-quadratic, piecewise-linear or -quadratic couplings with binary or
-alternating masks, optionally with power laws at the faces: ``PowerEdges``) and ``made_flow``
-(MAF/IAF) build a ``Flow``; neural importance sampling and
-the generative surrogates build on them.
+alternating masks, optionally with power laws at the faces, ``PowerEdges``, and Fourier
+features for the coupling networks, ``FourierFeatures``) and ``made_flow`` (MAF/IAF) build a
+``Flow``; neural importance sampling and the generative surrogates build on them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from .autoregressive import AutoregressiveLayer
 from .builders import coupling_flow, made_flow
 from .coupling import CouplingLayer
 from .errors import FlowError
+from .features import FourierFeatures
 from .flow import Flow
 from .masks import MASKINGS, coupling_masks, full_dependence_layers
 from .power_edges import PowerEdges
@@ -25,6 +26,7 @@ __all__ = [
     "ElementwiseTransform",
     "Flow",
     "FlowError",
+    "FourierFeatures",
     "PowerEdges",
     "coupling_flow",
     "coupling_masks",

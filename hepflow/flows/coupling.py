@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from .features import FourierFeatures
 from .nets import MLP
 from .transforms import ElementwiseTransform
 
@@ -24,7 +25,10 @@ class CouplingLayer(nn.Module):
         hidden: Sequence[int],
         condition_dim: int = 0,
         activation: str = "relu",
+        fourier: int = 0,
     ):
+        """``fourier``: the network also sees sin and cos of 2 pi k x_passive, k = 1..fourier
+        (``FourierFeatures``; the condition goes in as it is)."""
         super().__init__()
         self.register_buffer("mask", mask.bool().clone())
         # column indices instead of boolean masks: two index_selects and a cat per call
@@ -34,13 +38,17 @@ class CouplingLayer(nn.Module):
         self.register_buffer("order", torch.cat([passive, active]).argsort(), persistent=False)
         self.transform = transform
         self.n_active = int(self.mask.sum())
-        n_in = mask.numel() - self.n_active + condition_dim
+        self.features = FourierFeatures(fourier)
+        n_in = self.features.n_out(mask.numel() - self.n_active) + condition_dim
         self.net = MLP(n_in, self.n_active * transform.n_params, hidden, activation)
 
     def _params(self, passive: Tensor, condition: Tensor | None) -> Tensor:
         """(n_active, n, n_params) parameters, stored parameter-first (see MLP.params_first)."""
-        inputs = passive if condition is None else torch.cat([passive, condition], dim=1)
-        rows = self.net.params_first(inputs.to(self.net[0].weight.dtype), self.transform.n_params)
+        dtype = self.net[0].weight.dtype
+        inputs = self.features(passive.to(dtype))
+        if condition is not None:
+            inputs = torch.cat([inputs, condition.to(dtype)], dim=1)
+        rows = self.net.params_first(inputs, self.transform.n_params)
         return rows.permute(1, 2, 0)
 
     def _couple(self, x: Tensor, condition: Tensor | None, inverse: bool) -> tuple[Tensor, Tensor]:

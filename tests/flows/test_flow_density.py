@@ -4,21 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from flow_helpers import FAMILIES, KINDS, build, conditions
-
-
-def _shifted_lattice_integral(flow, m: int, shifts: int, condition) -> tuple[float, float]:
-    """Integral of q over [0,1]^2 on an m x m lattice shifted by a uniform random offset:
-    each shift is an unbiased estimate, so the mean over shifts has an honest standard error."""
-    gen = torch.Generator().manual_seed(12)
-    grid = torch.cartesian_prod(*2 * [torch.arange(m, dtype=torch.float64)])
-    offsets = torch.rand(shifts, 1, 2, generator=gen, dtype=torch.float64)
-    x = ((grid + offsets) / m).reshape(-1, 2)
-    c = None if condition is None else condition.expand(x.shape[0], -1)
-    with torch.no_grad():
-        estimates = flow.log_prob(x, c).exp().view(shifts, -1).mean(1)
-    return estimates.mean().item(), estimates.std().item() / shifts**0.5
-
+from flow_helpers import FAMILIES, KINDS, build, conditions, shifted_lattice_integral
 
 CASES = [(f, t, 0) for f, t in KINDS] + [(f, "rqs", 2) for f in FAMILIES]
 
@@ -34,7 +20,7 @@ def test_density_integrates_to_one(family, transform, condition_dim):
         x = torch.rand(2000, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
         log_q = flow.log_prob(x, None if condition is None else condition.expand(2000, -1))
     assert log_q.std() > 0.2  # far from the flat density
-    integral, error = _shifted_lattice_integral(flow, 48, 64, condition)
+    integral, error = shifted_lattice_integral(flow, 48, 64, condition)
     assert error < 5e-3
     assert abs(integral - 1) < 5 * error
 
