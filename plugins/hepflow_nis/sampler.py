@@ -53,6 +53,9 @@ class NISSampler:
             learned exponents per axis, so that the density can vanish or diverge as a power
             at each face of the cube (soft and collinear limits, thresholds), where splines
             alone only go linearly.
+        fourier: Fourier features for the coupling networks: each sees sin and cos of
+            2 pi k x, k = 1..fourier, beside x (``hepflow.flows.FourierFeatures``), so that
+            the flows can follow targets that oscillate across the cube (0: x alone).
         compile: compile the flows' splines with ``torch.compile`` (``hepflow.flows.compiled``):
             a training step in about 0.7 of the time, after a one-off compilation of 30-40 s
             (10-15 s once torch has cached it on disk): worth it for trainings of more than a
@@ -111,6 +114,7 @@ class NISSampler:
         layers: int | None = None,
         hidden: Sequence[int] = (64, 64),
         power_edges: bool = False,
+        fourier: int = 0,
         compile: bool = False,
         stratify: bool = True,
         loss: str = "adaptive",
@@ -147,6 +151,7 @@ class NISSampler:
             "layers": layers,
             "hidden": tuple(int(h) for h in hidden),
             "power_edges": power_edges,
+            "fourier": fourier,
         }
         self.loss = loss
         self.moment_order = _positive("moment_order", moment_order)
@@ -491,7 +496,7 @@ class NISSampler:
                 f"not a saved nis sampler (format {state.get('format')!r}, expected "
                 f"{STATE_FORMAT!r}); save it with the nis sampler of this hepflow"
             )
-        saved = {"power_edges": False, **state["options"]}  # states saved before that option
+        saved = {"power_edges": False, "fourier": 0, **state["options"]}  # saved before those
         if state["dim"] != self.dim or saved != self.options:
             raise HepflowError(
                 f"the saved nis sampler has dim {state['dim']} and flow options "
