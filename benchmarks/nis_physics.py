@@ -96,11 +96,10 @@ class Run:
 # the flows (ema). At 1e6 evaluations the average took pp_tt from 0.072 to 0.055 and the whole
 # buffer ee_uuxg (on its earlier channel maps) from 0.072 to 0.064; 50 replay steps, or 20
 # bins, did no better. A case may override these and --nis KEY=VALUE overrides both.
-# loss adaptive_moment (measured with moment_at 0.5, before the default became 0.4): rel. std
+# loss adaptive_moment (its switch to the moment at the default moment_at, 0.5): rel. std
 # ee_uuxg 0.0140 -> 0.0086, pp_ll 0.0373 -> 0.0305, pp_tt 0.0160 -> 0.0106 (medians, seeds 0-2)
 NIS_DEFAULTS: dict[str, Any] = {
     "loss": "adaptive_moment",
-    "moment_at": 0.5,
     "minibatch": 2000,
     "reuse_steps": 20,
     "buffer_size": 500_000,

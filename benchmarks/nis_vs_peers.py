@@ -126,6 +126,7 @@ def nis_options(dim: int, args) -> dict:
         "ema": args.ema,
         "weight_decay": args.weight_decay,
         "power_edges": args.power_edges,
+        "fourier": args.fourier,
         "stratify": not args.no_stratify,
         "compile": args.compile,
     }
@@ -291,7 +292,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--moment-at",
         type=float,
-        default=0.4,
+        default=0.5,
         help="hepflow NIS adaptive_moment: variance -> moment",
     )
     p.add_argument("--layers", type=int, default=None, help="hepflow NIS coupling layers")
@@ -308,6 +309,9 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--power-edges", action="store_true", help="hepflow NIS flows with a PowerEdges layer"
+    )
+    p.add_argument(
+        "--fourier", type=int, default=0, help="hepflow NIS Fourier features per network input"
     )
     p.add_argument(
         "--no-stratify", action="store_true", help="hepflow NIS latent points unstratified"

@@ -75,9 +75,9 @@ class NISSampler:
         moment_order: the order of the moment losses (> 2; 2 would be the variance).
         moment_at: where "adaptive_moment" leaves the variance for the guarded moment. A high
             moment follows the largest weights, so it may only start once the flow has found
-            every peak: started at ``switch_at`` = 1, it lost one of two humps of width 0.01;
-            at 0.5 still one seed in three on camel4 at width 0.01; at 0.3 the sinusoidal
-            target never reached it (BENCHMARKS.md, "adaptive_moment").
+            every peak: at 0.5, with Adam restarted at each change of loss, camel4's humps of
+            width 0.01 are kept on every seed tried; at 0.3 the sinusoidal target never
+            reached it (BENCHMARKS.md, "adaptive_moment" and "moment_at 0.5").
         lr: Adam learning rate.
         lr_half_life: optimiser steps over which the learning rate halves (exponential decay,
             None: constant); a decaying rate lets a fixed training budget end on fine steps.
@@ -120,7 +120,7 @@ class NISSampler:
         loss: str = "adaptive",
         moment_order: float = 4.0,
         switch_at: float = 1.0,
-        moment_at: float = 0.4,
+        moment_at: float = 0.5,
         lr: float = 3e-3,
         lr_half_life: float | None = None,
         minibatch: int | None = None,
