@@ -1,10 +1,11 @@
-"""``torch.compile`` for the element-wise maps of the flows, with a fallback to eager mode.
+"""``torch.compile`` for the flows' chain of layers, with a fallback to eager mode.
 
 A training step of a small flow runs a few hundred tensor operations on a thousand numbers
 each, so it is bound by the cost of launching them; most of them are the splines' knot and
-segment arithmetic. Compiled, each spline becomes a few fused kernels forward and backward.
-The price is a one-off compilation (30-40 s per process on the 2-core machine of BENCHMARKS.md,
-10-15 s once torch has cached the kernels on disk) and a C++ compiler (or Triton on a GPU);
+segment arithmetic. Compiled, the whole flow becomes a few fused kernels forward and backward,
+and one call: each compiled call costs about 40 us of guards and set-up. The price is a
+one-off compilation (30-60 s per process on the 2-core machine of BENCHMARKS.md, less once
+torch has cached the kernels on disk) and a C++ compiler (or Triton on a GPU);
 where compilation fails, the map runs eagerly after one warning. The fused kernels round the
 float32 exponentials of the knots differently, so a compiled flow agrees with an eager one to
 about 1e-6 in x and 1e-5 in log q, not bit for bit.
@@ -20,9 +21,9 @@ import torch
 
 __all__ = ["RECOMPILE_LIMIT", "compiled"]
 
-#: graphs a compiled map may hold (dynamo's default, 8, is raised to this during its calls).
-#: One graph per direction x grad mode x whether x needs a gradient x size-1 dimension or not
-#: x coupling or MADE layout makes 32; a 3-D coupling flow alone used 10.
+#: graphs a compiled map may hold (dynamo's default, 8, is raised to this during its calls):
+#: one per flow structure x direction x grad mode x whether x needs a gradient (x batches of
+#: one point); past it, new variants run eagerly.
 RECOMPILE_LIMIT = 64
 
 

@@ -36,6 +36,12 @@ class CouplingLayer(nn.Module):
         self.register_buffer("active", active, persistent=False)
         self.register_buffer("passive", passive, persistent=False)
         self.register_buffer("order", torch.cat([passive, active]).argsort(), persistent=False)
+        # the same picks as matrices, for compiled graphs: there index_select's backward (an
+        # index_add) became a vectorised atomic add that corrupted memory (torch 2.13 CPU)
+        columns = torch.eye(mask.numel(), dtype=torch.float64)
+        self.register_buffer("pick_passive", columns[:, passive], persistent=False)
+        self.register_buffer("pick_active", columns[:, active], persistent=False)
+        self.register_buffer("unpick", columns[:, self.order], persistent=False)
         self.transform = transform
         self.n_active = int(self.mask.sum())
         self.features = FourierFeatures(fourier)
@@ -53,12 +59,18 @@ class CouplingLayer(nn.Module):
 
     def _couple(self, x: Tensor, condition: Tensor | None, inverse: bool) -> tuple[Tensor, Tensor]:
         # the transform runs on (n_active, n): dimension-major, as its parameters are stored
-        passive = x.index_select(1, self.passive)
+        if torch.compiler.is_compiling():
+            passive = x @ self.pick_passive.to(x.dtype)
+            active = (x @ self.pick_active.to(x.dtype)).T
+        else:
+            passive, active = x.index_select(1, self.passive), x.T.index_select(0, self.active)
         y_active, log_det = self.transform(
-            x.T.index_select(0, self.active), self._params(passive, condition), inverse=inverse
+            active, self._params(passive, condition), inverse=inverse
         )
-        y = torch.cat([passive, y_active.T], dim=1).index_select(1, self.order)
-        return y, log_det.sum(dim=0)
+        y = torch.cat([passive, y_active.T], dim=1)
+        if torch.compiler.is_compiling():
+            return y @ self.unpick.to(y.dtype), log_det.sum(dim=0)
+        return y.index_select(1, self.order), log_det.sum(dim=0)
 
     def forward(self, z: Tensor, condition: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """z -> x and log|det dx/dz|."""

@@ -11,21 +11,43 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor, nn
 
+from .compiled import compiled
 from .errors import FlowError
 
 __all__ = ["Flow"]
 
 
+def _chain(
+    layers: nn.ModuleList, t: Tensor, condition: Tensor | None, inverse: bool
+) -> tuple[Tensor, Tensor]:
+    """Run t through every layer (backwards for the inverse); the summed log|det|."""
+    log_det = t.new_zeros(t.shape[0])
+    for layer in reversed(layers) if inverse else layers:
+        t, ld = layer.inverse(t, condition) if inverse else layer(t, condition)
+        log_det = log_det + ld
+    return t, log_det
+
+
 class Flow(nn.Module):
     """A bijection of [0,1]^d onto itself built from layers with ``forward``/``inverse``
     that return ``(output, log|det|)``; the density of x = f(z), z ~ U[0,1]^d, is
-    q(x) = |det dz/dx|."""
+    q(x) = |det dz/dx|.
 
-    def __init__(self, layers: Sequence[nn.Module], dim: int, condition_dim: int = 0):
+    ``compile=True`` runs the chain of layers through ``torch.compile`` (``compiled``): one
+    graph for the whole flow, forward and backward, in place of a few hundred small
+    operations and of one compiled call (about 40 us of fixed cost) per layer.
+    """
+
+    def __init__(
+        self, layers: Sequence[nn.Module], dim: int, condition_dim: int = 0, compile: bool = False
+    ):
         super().__init__()
+        if not isinstance(compile, bool):
+            raise FlowError(f"compile={compile!r} must be true or false")
         self.layers = nn.ModuleList(layers)
         self.dim = dim
         self.condition_dim = condition_dim
+        self._chain = compiled(_chain) if compile else _chain
         self.register_buffer("_anchor", torch.empty(0, dtype=torch.float64), persistent=False)
 
     @property
@@ -62,18 +84,10 @@ class Flow(nn.Module):
 
     # -- the bijection --------------------------------------------------------------------------
     def _forward(self, z: Tensor, condition: Tensor | None) -> tuple[Tensor, Tensor]:
-        log_det = z.new_zeros(z.shape[0])
-        for layer in self.layers:
-            z, ld = layer(z, condition)
-            log_det = log_det + ld
-        return z, log_det
+        return self._chain(self.layers, z, condition, False)
 
     def _inverse(self, x: Tensor, condition: Tensor | None) -> tuple[Tensor, Tensor]:
-        log_det = x.new_zeros(x.shape[0])
-        for layer in reversed(self.layers):
-            x, ld = layer.inverse(x, condition)
-            log_det = log_det + ld
-        return x, log_det
+        return self._chain(self.layers, x, condition, True)
 
     def forward(self, z: Tensor, condition: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Map latent z in [0,1]^d to x; returns ``(x, log|det dx/dz|)``, float64."""

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from torch import Tensor
 
-from .compiled import compiled
 from .errors import FlowError, check_choice
 from .piecewise import piecewise_linear, piecewise_quadratic
 from .splines import rational_quadratic
@@ -41,14 +40,10 @@ TRANSFORMS: dict[str, tuple[Callable[[int], int], Callable]] = {
 }
 
 
-def make_transform(name: str, bins: int, compile: bool = False) -> ElementwiseTransform:
-    """Look up ``name`` in ``TRANSFORMS``; bad names or bin counts raise FlowError.
-
-    ``compile``: run the map through ``torch.compile`` (``hepflow.flows.compiled``)."""
+def make_transform(name: str, bins: int) -> ElementwiseTransform:
+    """Look up ``name`` in ``TRANSFORMS``; bad names or bin counts raise FlowError."""
     check_choice("transform", name, tuple(TRANSFORMS))
     if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
         raise FlowError(f"bins={bins!r} must be a positive integer (e.g. bins=10)")
-    if not isinstance(compile, bool):
-        raise FlowError(f"compile={compile!r} must be true or false")
     n_params, apply = TRANSFORMS[name]
-    return ElementwiseTransform(name, bins, n_params(bins), compiled(apply) if compile else apply)
+    return ElementwiseTransform(name, bins, n_params(bins), apply)

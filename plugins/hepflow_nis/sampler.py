@@ -56,9 +56,9 @@ class NISSampler:
         fourier: Fourier features for the coupling networks: each sees sin and cos of
             2 pi k x, k = 1..fourier, beside x (``hepflow.flows.FourierFeatures``), so that
             the flows can follow targets that oscillate across the cube (0: x alone).
-        compile: compile the flows' splines with ``torch.compile`` (``hepflow.flows.compiled``):
-            a training step in about 0.7 of the time, after a one-off compilation of 30-40 s
-            (10-15 s once torch has cached it on disk): worth it for trainings of more than a
+        compile: run each flow as one ``torch.compile`` graph (``hepflow.flows.compiled``):
+            a training step in about 0.65 of the time, after a one-off compilation of 30-60 s
+            (less once torch has cached it on disk): worth it for trainings of more than a
             few thousand steps. Needs a C++ compiler (Triton on a GPU), else it warns and runs
             eagerly. Not saved with the state: a compiled sampler's state loads into an eager
             one, which then draws the same points to about 1e-6.
