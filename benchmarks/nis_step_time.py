@@ -10,7 +10,7 @@ process in alternating rounds, each round timed on its own, so both see the same
   one setting (``ONE_SETTING``: madnis's flow size, 20 replay steps per batch, power edges,
   weight decay 0.1, parameter averaging 0.99, the adaptive_moment loss, latent strata), i.e.
   21 optimiser steps per round, the integrand and driver included; once eagerly and once with
-  ``compile`` on (the flows' splines through ``torch.compile``; its one-off
+  ``compile`` on (each flow as one ``torch.compile`` graph; its one-off
   compilation falls in the untimed warm-up rounds and is reported on its own).
 
 All train the camel toy at width 0.1 with batch 1024; per-step time does not depend on the

@@ -59,7 +59,8 @@ class CouplingLayer(nn.Module):
 
     def _couple(self, x: Tensor, condition: Tensor | None, inverse: bool) -> tuple[Tensor, Tensor]:
         # the transform runs on (n_active, n): dimension-major, as its parameters are stored
-        if torch.compiler.is_compiling():
+        compiling = torch.compiler.is_compiling()
+        if compiling:
             passive = x @ self.pick_passive.to(x.dtype)
             active = (x @ self.pick_active.to(x.dtype)).T
         else:
@@ -68,9 +69,8 @@ class CouplingLayer(nn.Module):
             active, self._params(passive, condition), inverse=inverse
         )
         y = torch.cat([passive, y_active.T], dim=1)
-        if torch.compiler.is_compiling():
-            return y @ self.unpick.to(y.dtype), log_det.sum(dim=0)
-        return y.index_select(1, self.order), log_det.sum(dim=0)
+        y = y @ self.unpick.to(y.dtype) if compiling else y.index_select(1, self.order)
+        return y, log_det.sum(dim=0)
 
     def forward(self, z: Tensor, condition: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """z -> x and log|det dx/dz|."""
