@@ -359,7 +359,8 @@ def main(argv: list[str] | None = None) -> int:
                     outs.append(RUNNERS[method](f, args, seed))
                     print(
                         f"# {case} {method} seed {seed}: {outs[-1].mean:.5g} +- "
-                        f"{outs[-1].sdev:.2g}, rel. std {outs[-1].rel_std():.3g}",
+                        f"{outs[-1].sdev:.2g}, rel. std {outs[-1].rel_std():.3g}, "
+                        f"eff. {outs[-1].efficiency()[0]:.3g}",
                         file=sys.stderr,
                         flush=True,
                     )
