@@ -47,7 +47,7 @@ def coupling_flow(
     ``fourier`` = K feeds the coupling networks sin and cos of 2 pi k x, k = 1..K, beside x
     (``FourierFeatures``), so that they can follow targets that oscillate across the cube.
     ``compile`` runs the whole flow through ``torch.compile`` (``Flow``): a training step in
-    about 0.65 of the time, after a one-off compilation of 10-60 s."""
+    about 0.6 of the time, after a one-off compilation of 25-70 s."""
     _positive("dim", dim)
     _positive("condition_dim", condition_dim, allow_zero=True)
     check_choice("masking", masking, MASKINGS)

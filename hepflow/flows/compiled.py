@@ -4,7 +4,7 @@ A training step of a small flow runs a few hundred tensor operations on a thousa
 each, so it is bound by the cost of launching them; most of them are the splines' knot and
 segment arithmetic. Compiled, the whole flow becomes a few fused kernels forward and backward,
 and one call: each compiled call costs about 40 us of guards and set-up. The price is a
-one-off compilation (30-60 s per process on the 2-core machine of BENCHMARKS.md, less once
+one-off compilation (25-70 s per process on the 2-core machine of BENCHMARKS.md, less once
 torch has cached the kernels on disk) and a C++ compiler (or Triton on a GPU);
 where compilation fails, the map runs eagerly after one warning. The fused kernels round the
 float32 exponentials of the knots differently, so a compiled flow agrees with an eager one to

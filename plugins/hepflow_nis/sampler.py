@@ -57,9 +57,9 @@ class NISSampler:
             2 pi k x, k = 1..fourier, beside x (``hepflow.flows.FourierFeatures``), so that
             the flows can follow targets that oscillate across the cube (0: x alone).
         compile: run each flow as one ``torch.compile`` graph (``hepflow.flows.compiled``):
-            a training step in about 0.65 of the time, after a one-off compilation of 30-60 s
-            (less once torch has cached it on disk): worth it for trainings of more than a
-            few thousand steps. Needs a C++ compiler (Triton on a GPU), else it warns and runs
+            a training step in about 0.6 of the time, after a one-off compilation of 25-70 s
+            (more on torch's first, uncached run): made up after 2,000 (d = 16) to 7,000
+            (d = 2) steps. Needs a C++ compiler (Triton on a GPU), else it warns and runs
             eagerly. Not saved with the state: a compiled sampler's state loads into an eager
             one, which then draws the same points to about 1e-6.
         stratify: draw each channel's latent points in equal hypercubes, the same number in
