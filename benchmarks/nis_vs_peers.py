@@ -14,8 +14,8 @@ integration phase only:
   the same estimator on the integration-phase weights of every method (for ``vegas``: its
   per-point weights N * wgt * f from ``random_batch`` on a second frozen pass, not counted);
 - methods: ``nis`` (flat start), ``nis_anneal`` (the same, with an annealed target for its
-  first ``--anneal`` batches), ``nis_vegas`` (started from a VEGAS grid), ``madnis``,
-  ``vegas_hepflow`` and ``vegas``;
+  first ``--anneal`` batches, by default 25 per 8 dimensions and at least 25), ``nis_vegas``
+  (started from a VEGAS grid), ``madnis``, ``vegas_hepflow`` and ``vegas``;
 - training time (CPU seconds of this single-threaded process, integrand included: on a shared
   machine wall time measures the neighbours) and the number of optimiser steps it made.
 
@@ -168,10 +168,21 @@ def run_nis(f: Counted, args, seed: int, anneal: int = 0) -> Outcome:
     return frozen_outcome(f, sampler, args, seed, train_s, sampler.steps)
 
 
+def anneal_batches(dim: int) -> int:
+    """The annealed batches of the one setting: 25 per 8 dimensions, at least 25.
+
+    log f at a peak grows with the dimension, so a step in beta sharpens the tempered target
+    |f|^beta in proportion to d; as annealed importance sampling needs a number of temperatures
+    that grows linearly with d (Neal, arXiv:physics/9803008), the flows get batches in
+    proportion to d. With 25 at d = 16, camel16 lost a hump on one seed of three; with 50, on
+    none (BENCHMARKS.md, "Annealing in proportion to the dimension")."""
+    return max(25, math.ceil(25 * dim / 8))
+
+
 def run_nis_annealed(f: Counted, args, seed: int) -> Outcome:
     """hepflow NIS whose first ``anneal`` training batches learn |f|^beta, beta rising
     geometrically from ``anneal_from`` to 1: every separated peak is seen before it sharpens."""
-    return run_nis(f, args, seed, anneal=args.anneal)
+    return run_nis(f, args, seed, anneal=args.anneal or anneal_batches(f.dim))
 
 
 def run_nis_pretrained(f: Counted, args, seed: int) -> Outcome:
@@ -319,7 +330,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--compile", action="store_true", help="hepflow NIS splines through torch.compile"
     )
-    p.add_argument("--anneal", type=int, default=25, help="nis_anneal: batches annealed")
+    p.add_argument(
+        "--anneal",
+        type=int,
+        default=None,
+        help="nis_anneal: batches annealed (default: 25 per 8 dimensions, at least 25)",
+    )
     p.add_argument("--anneal-from", type=float, default=1e-3, help="nis_anneal: first beta")
     return p
 
