@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         "| d | coupling layers | hepflow ms / step | compiled | madnis | hepflow / madnis "
-        "| compiled / madnis | first compiled round, wall s | compile pays off after, steps |"
+        "| compiled / madnis | first compiled round, wall s | compile made up after, steps |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for dim in (int(d) for d in args.dims.split(",")):

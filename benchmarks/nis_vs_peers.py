@@ -182,7 +182,8 @@ def anneal_batches(dim: int) -> int:
 def run_nis_annealed(f: Counted, args, seed: int) -> Outcome:
     """hepflow NIS whose first ``anneal`` training batches learn |f|^beta, beta rising
     geometrically from ``anneal_from`` to 1: every separated peak is seen before it sharpens."""
-    return run_nis(f, args, seed, anneal=args.anneal or anneal_batches(f.dim))
+    anneal = anneal_batches(f.dim) if args.anneal is None else args.anneal
+    return run_nis(f, args, seed, anneal=anneal)
 
 
 def run_nis_pretrained(f: Counted, args, seed: int) -> Outcome:
