@@ -329,7 +329,9 @@ def parser() -> argparse.ArgumentParser:
         "--no-stratify", action="store_true", help="hepflow NIS latent points unstratified"
     )
     p.add_argument(
-        "--compile", action="store_true", help="hepflow NIS splines through torch.compile"
+        "--compile",
+        action="store_true",
+        help="hepflow NIS flows through torch.compile, one graph each",
     )
     p.add_argument(
         "--anneal",
