@@ -8,7 +8,8 @@ process in alternating rounds, each round timed on its own, so both see the same
 - madnis: ``rounds`` x ``Integrator.train(steps)`` (its defaults: KL loss, Adam, float32);
 - hepflow: ``rounds`` x one batch through ``hepflow.integrate`` with ``nis_vs_peers.py``'s
   one setting (``ONE_SETTING``: madnis's flow size, 20 replay steps per batch, power edges,
-  weight decay 0.1, parameter averaging 0.99, the adaptive_moment loss, latent strata), i.e.
+  weight decay 0.1, parameter averaging 0.99, the adaptive_moment loss, Fourier features
+  where a network sees one coordinate (d = 2), latent strata), i.e.
   21 optimiser steps per round, the integrand and driver included; once eagerly and once with
   ``compile`` on (each flow as one ``torch.compile`` graph; its one-off
   compilation falls in the untimed warm-up rounds and is reported on its own).

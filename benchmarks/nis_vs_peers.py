@@ -26,7 +26,7 @@ integration phase only:
 
 The one hepflow NIS setting of BENCHMARKS.md's toy tables is ``nis_anneal`` with the flags in
 ``ONE_SETTING``: ``--methods nis_anneal --weight-decay 0.1 --power-edges --ema 0.99 --loss
-adaptive_moment``.
+adaptive_moment --fourier 4 --fourier-max-inputs 1``.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ QUICK = ["camel4_0.1", "camel8_0.1", "product4"]
 # the flags of the one hepflow NIS setting that BENCHMARKS.md's toy tables use for every case
 ONE_SETTING = (
     *("--weight-decay", "0.1", "--power-edges", "--ema", "0.99"),
-    *("--loss", "adaptive_moment"),
+    *("--loss", "adaptive_moment", "--fourier", "4", "--fourier-max-inputs", "1"),
 )
 METHODS = ("nis", "nis_anneal", "madnis", "vegas_hepflow", "vegas")
 
@@ -127,6 +127,7 @@ def nis_options(dim: int, args) -> dict:
         "weight_decay": args.weight_decay,
         "power_edges": args.power_edges,
         "fourier": args.fourier,
+        "fourier_max_inputs": args.fourier_max_inputs,
         "stratify": not args.no_stratify,
         "compile": args.compile,
     }
@@ -324,6 +325,12 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--fourier", type=int, default=0, help="hepflow NIS Fourier features per network input"
+    )
+    p.add_argument(
+        "--fourier-max-inputs",
+        type=int,
+        default=None,
+        help="hepflow NIS: Fourier features only where a network sees at most this many inputs",
     )
     p.add_argument(
         "--no-stratify", action="store_true", help="hepflow NIS latent points unstratified"

@@ -604,7 +604,9 @@ def test_power_edges_learn_densities_that_vanish_as_powers():
     assert free["lr"] == pytest.approx(10 * sampler.lr)  # and they step faster
 
 
-@pytest.mark.parametrize(("option", "other"), [("power_edges", True), ("fourier", 4)])
+@pytest.mark.parametrize(
+    ("option", "other"), [("power_edges", True), ("fourier", 4), ("fourier_max_inputs", 1)]
+)
 def test_a_state_saved_before_an_option_loads_where_it_is_off(option, other):
     state = NISSampler(2, seed=0, hidden=(16,)).state_dict()
     del state["options"][option]
@@ -622,6 +624,10 @@ def test_fourier_features_are_part_of_the_saved_flow():
         NISSampler(2, hidden=(16,), fourier=2).load_state_dict(state)
     with pytest.raises(ValueError, match="fourier="):
         NISSampler(2, fourier=-1)
+    limited = NISSampler(4, seed=0, hidden=(16,), fourier=3, fourier_max_inputs=1)
+    assert limited.state_dict()["options"]["fourier_max_inputs"] == 1
+    with pytest.raises(HepflowError, match="flow options"):
+        NISSampler(4, hidden=(16,), fourier=3).load_state_dict(limited.state_dict())
 
 
 @pytest.mark.slow  # two trainings of 840 optimiser steps: about 15 s

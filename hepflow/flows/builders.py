@@ -9,6 +9,7 @@ import torch
 from .autoregressive import MODES, AutoregressiveLayer
 from .coupling import CouplingLayer
 from .errors import FlowError, check_choice
+from .features import check_frequencies
 from .flow import Flow
 from .masks import MASKINGS, coupling_masks, full_dependence_layers
 from .nets import check_hidden
@@ -26,6 +27,12 @@ def _positive(name: str, value: object, allow_zero: bool = False) -> int:
     return value
 
 
+def _frequencies(mask: torch.Tensor, fourier: int, max_inputs: int | None) -> int:
+    """The Fourier frequencies of the network of a layer with this mask (True: transformed)."""
+    seen = int((~mask).sum())
+    return fourier if max_inputs is None or seen <= max_inputs else 0
+
+
 def coupling_flow(
     dim: int,
     *,
@@ -38,6 +45,7 @@ def coupling_flow(
     activation: str = "relu",
     power_edges: bool = False,
     fourier: int = 0,
+    fourier_max_inputs: int | None = None,
     compile: bool = False,
 ) -> Flow:
     """Coupling flow on [0,1]^dim; ``layers=None``: fewest layers (>= 2) coupling every pair.
@@ -45,7 +53,11 @@ def coupling_flow(
     ``power_edges`` puts a ``PowerEdges`` layer at the latent end, so that the density can
     vanish or diverge as a power of the distance to each face (splines alone go linearly).
     ``fourier`` = K feeds the coupling networks sin and cos of 2 pi k x, k = 1..K, beside x
-    (``FourierFeatures``), so that they can follow targets that oscillate across the cube.
+    (``FourierFeatures``), so that they can follow targets that oscillate across the cube;
+    with ``fourier_max_inputs`` = m only the networks that see at most m coordinates get them.
+    The modes such a network can resolve grow as (2K)^m: with one coordinate the features
+    only speed up learning, with several they let a network fit the sample's noise across
+    coordinates (BENCHMARKS.md, "Fourier features where a network sees one coordinate").
     ``compile`` runs the whole flow through ``torch.compile`` (``Flow``): a training step in
     about 0.6 of the time, after a one-off compilation of 25-70 s."""
     _positive("dim", dim)
@@ -57,8 +69,18 @@ def coupling_flow(
     hidden = check_hidden(hidden)
     n_layers = full_dependence_layers(dim, masking) if layers is None else layers
     _positive("layers", n_layers)
+    check_frequencies(fourier)
+    if fourier_max_inputs is not None:
+        _positive("fourier_max_inputs", fourier_max_inputs)
     blocks = [
-        CouplingLayer(mask, element, hidden, condition_dim, activation, fourier)
+        CouplingLayer(
+            mask,
+            element,
+            hidden,
+            condition_dim,
+            activation,
+            _frequencies(mask, fourier, fourier_max_inputs),
+        )
         for mask in coupling_masks(dim, masking, n_layers)
     ]
     if power_edges:

@@ -18,7 +18,17 @@ from torch import Tensor, nn
 
 from .errors import FlowError
 
-__all__ = ["FourierFeatures"]
+__all__ = ["FourierFeatures", "check_frequencies"]
+
+
+def check_frequencies(frequencies: object) -> int:
+    """The number of Fourier frequencies per input, or a FlowError naming the bad value."""
+    if isinstance(frequencies, bool) or not isinstance(frequencies, int) or frequencies < 0:
+        raise FlowError(
+            f"fourier={frequencies!r} must be an int >= 0: the frequencies per network "
+            "input (0: the inputs alone)"
+        )
+    return frequencies
 
 
 class FourierFeatures(nn.Module):
@@ -26,12 +36,7 @@ class FourierFeatures(nn.Module):
 
     def __init__(self, frequencies: int):
         super().__init__()
-        if isinstance(frequencies, bool) or not isinstance(frequencies, int) or frequencies < 0:
-            raise FlowError(
-                f"fourier={frequencies!r} must be an int >= 0: the frequencies per network "
-                "input (0: the inputs alone)"
-            )
-        self.frequencies = frequencies
+        self.frequencies = check_frequencies(frequencies)
         angular = 2 * math.pi * torch.arange(1, self.frequencies + 1, dtype=torch.float32)
         self.register_buffer("angular", angular, persistent=False)
 

@@ -56,9 +56,12 @@ class NISSampler:
         fourier: Fourier features for the coupling networks: each sees sin and cos of
             2 pi k x, k = 1..fourier, beside x (``hepflow.flows.FourierFeatures``), so that
             the flows can follow targets that oscillate across the cube (0: x alone).
+        fourier_max_inputs: only the networks that see at most this many coordinates get the
+            features (None: all). With one coordinate they only speed up learning; with
+            several they can fit the sample's noise across coordinates (``coupling_flow``).
         compile: run each flow as one ``torch.compile`` graph (``hepflow.flows.compiled``):
             a training step in about 0.6 of the time, after a one-off compilation of 25-70 s
-            (more on torch's first, uncached run): made up after 2,000 (d = 16) to 7,000
+            (more on torch's first, uncached run): made up after 2,000 (d = 16) to 12,000
             (d = 2) steps. Needs a C++ compiler (Triton on a GPU), else it warns and runs
             eagerly. Not saved with the state: a compiled sampler's state loads into an eager
             one, which then draws the same points to about 1e-6.
@@ -117,6 +120,7 @@ class NISSampler:
         hidden: Sequence[int] = (64, 64),
         power_edges: bool = False,
         fourier: int = 0,
+        fourier_max_inputs: int | None = None,
         compile: bool = False,
         stratify: bool = True,
         loss: str = "adaptive",
@@ -154,6 +158,7 @@ class NISSampler:
             "hidden": tuple(int(h) for h in hidden),
             "power_edges": power_edges,
             "fourier": fourier,
+            "fourier_max_inputs": fourier_max_inputs,
         }
         self.loss = loss
         self.moment_order = _positive("moment_order", moment_order)
@@ -502,7 +507,9 @@ class NISSampler:
                 f"not a saved nis sampler (format {state.get('format')!r}, expected "
                 f"{STATE_FORMAT!r}); save it with the nis sampler of this hepflow"
             )
-        saved = {"power_edges": False, "fourier": 0, **state["options"]}  # saved before those
+        # states saved before these options had them off
+        saved = {"power_edges": False, "fourier": 0, "fourier_max_inputs": None}
+        saved.update(state["options"])
         if state["dim"] != self.dim or saved != self.options:
             raise HepflowError(
                 f"the saved nis sampler has dim {state['dim']} and flow options "

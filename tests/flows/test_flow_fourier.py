@@ -66,3 +66,26 @@ def test_a_fresh_flow_with_features_is_still_the_identity():
 def test_a_bad_number_of_frequencies_is_refused(bad):
     with pytest.raises(FlowError, match=r"fourier=.* must be an int >= 0"):
         coupling_flow(2, fourier=bad)
+
+
+def test_fourier_max_inputs_feeds_only_the_networks_that_see_that_few_coordinates():
+    # binary masks in 3-D: the layers transform x_1 (seeing x_0, x_2), then x_0 and x_2
+    # (seeing x_1 alone)
+    flow = coupling_flow(3, fourier=4, fourier_max_inputs=1, layers=4, hidden=(8,))
+    seen = [int((~layer.mask).sum()) for layer in flow.layers]
+    frequencies = [layer.features.frequencies for layer in flow.layers]
+    assert seen == [2, 1, 2, 1]
+    assert frequencies == [0, 4, 0, 4]
+    every = coupling_flow(3, fourier=4, layers=4, hidden=(8,))
+    assert [layer.features.frequencies for layer in every.layers] == [4, 4, 4, 4]
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True])
+def test_a_bad_fourier_max_inputs_is_refused(bad):
+    with pytest.raises(FlowError, match=r"fourier_max_inputs=.* must be a positive integer"):
+        coupling_flow(2, fourier=4, fourier_max_inputs=bad)
+
+
+def test_a_bad_number_of_frequencies_is_refused_where_no_network_would_get_them():
+    with pytest.raises(FlowError, match=r"fourier=-1 must be an int >= 0"):
+        coupling_flow(4, fourier=-1, fourier_max_inputs=1)
