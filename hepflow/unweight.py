@@ -161,7 +161,12 @@ def generate_events(
             nan_policy=nan_policy,
             batch_size=batch_size,
         )
-        w = batch.weights
+        # samplers hand their points grouped (by hypercube, by channel); the prefix kept below
+        # is a fair sample of the draw only in random order (else the last group is cut short)
+        order = torch.randperm(len(batch), generator=generator, device=batch.x.device)
+        w, x = batch.weights[order], batch.x[order]
+        channel = batch.extras.get(CHANNEL_KEY)  # multi-channel points map through their own
+        channel = None if channel is None else channel[order]
         if mode == "weighted":
             selected = w != 0  # zero-weight points are no events; the rest carry their share
             ratio = None
@@ -174,8 +179,7 @@ def generate_events(
         w, selected = w[:used], selected[:used]
         stats.weights.add(w)
         stats.n_tried += used
-        x = batch.x[:used][selected]
-        channel = batch.extras.get(CHANNEL_KEY)  # multi-channel points map through their own
+        x = x[:used][selected]
         channel = None if channel is None else channel[:used][selected]
         if mode == "weighted":
             event_w = w[selected] * selected.to(w.dtype).mean()
