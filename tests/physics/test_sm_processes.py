@@ -350,3 +350,48 @@ def test_gg_tt_colour_flows_in_events():
     forward = ev.momentum.view(400, 4, 4)[:, 2, 3] > 0  # top along gluon 1
     assert is_flow[0][forward].float().mean() > 0.6 and is_flow[1][~forward].float().mean() > 0.6
     assert torch.equal(ig.events(x).color, ev.color)  # reproducible for the same points
+
+
+def test_unweighted_lhe_events_follow_the_textbook_angular_distribution(tmp_path):
+    """The whole chain a Pythia user relies on: VEGAS, unweighting, the LHE file, read back by
+    pylhe. At 200 GeV the mu- leaves along the e- with dN/dcos ~ (3/8) (1 + cos^2) + A_FB cos
+    (A_FB = 0.57 from the textbook formula): ten bins of cos theta, chi^2 within 4 standard
+    deviations of its 9 degrees of freedom, and A_FB within 4 binomial errors."""
+    import pylhe
+
+    from hepflow.card import parse_card
+    from hepflow.run import run_pipeline
+
+    n = 40_000
+    run_pipeline(
+        parse_card(
+            {
+                "seed": 5,
+                "output_dir": str(tmp_path),
+                "integrand": {"name": "sm:ee_mumu", "sqrt_s": 200.0},
+                "sampler": "vegas",
+                "integration": {"survey_iterations": 3, "iterations": 3, "evals": 20_000},
+                "generation": {"events": n},
+                "output": [{"writer": "lhe", "path": "events.lhe"}],
+            },
+            source="afb card",
+        )
+    )
+    cosines = []
+    for event in pylhe.LHEFile.fromfile(str(tmp_path / "events.lhe")).events:
+        p = {int(q.id): np.array([q.px, q.py, q.pz]) for q in event.particles}
+        cosines.append(p[13] @ p[11] / np.linalg.norm(p[13]) / np.linalg.norm(p[11]))
+    cosines = np.array(cosines)
+    assert len(cosines) == n
+    afb = textbook_afb(200.0)
+    measured = float(np.mean(np.sign(cosines)))  # (N_F - N_B) / N
+    assert abs(measured - afb) < 4 * math.sqrt((1 - afb**2) / n), (measured, afb)
+
+    def cdf(c):  # of the density (3/8) (1 + c^2) + A_FB c on [-1, 1]
+        return (3 * (c + 1) + (c**3 + 1)) / 8 + afb * (c**2 - 1) / 2
+
+    edges = np.linspace(-1.0, 1.0, 11)
+    expected = n * np.diff(cdf(edges))
+    counts, _ = np.histogram(cosines, edges)
+    chi2 = float(((counts - expected) ** 2 / expected).sum())
+    assert abs(chi2 - 9) < 4 * math.sqrt(2 * 9), (chi2, counts, expected)
