@@ -21,6 +21,7 @@ compiled sampler has made up its compilation (its first round's wall time).
 
     OMP_NUM_THREADS=1 python benchmarks/nis_step_time.py
     OMP_NUM_THREADS=1 python benchmarks/nis_step_time.py --dims 2,4 --rounds 21
+    OMP_NUM_THREADS=1 python benchmarks/nis_step_time.py --plain   # madnis's flow, like for like
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ from nis_vs_peers import ONE_SETTING, flow_layers, nis_options, parser
 
 import hepflow
 
-# the one setting of the toy tables in BENCHMARKS.md, as nis_vs_peers.py builds it
-SETTING = parser().parse_args(list(ONE_SETTING))
+# the one setting of the toy tables in BENCHMARKS.md, as nis_vs_peers.py builds it, and
+# hepflow's defaults at madnis's flow size (``--plain``: none of the one setting's additions)
+SETTINGS = {"one": parser().parse_args(list(ONE_SETTING)), "plain": parser().parse_args([])}
 
 
 def hepflow_round(f, sampler, batch: int, seed: int) -> tuple[float, int]:
@@ -55,12 +57,14 @@ def madnis_round(integ: Integrator, steps: int) -> float:
     return time.process_time() - start
 
 
-def measure(dim: int, batch: int, rounds: int, warmup: int) -> dict[str, float]:
+def measure(
+    dim: int, batch: int, rounds: int, warmup: int, setting: str = "one"
+) -> dict[str, float]:
     """Median ms per step (eager, compiled, madnis), the median per-round ratios, and the wall
     seconds of the compiled sampler's first round (its compilation: the C++ compiler runs in
     child processes, which this process's CPU clock does not see)."""
     f = hepflow.create("integrand", "camel", dim=dim, alpha=0.1)
-    options = nis_options(dim, SETTING)
+    options = nis_options(dim, SETTINGS[setting])
     eager = hepflow.create("sampler", "nis", seed=0, **{**options, "compile": False})
     fused = hepflow.create("sampler", "nis", seed=0, **{**options, "compile": True})
     torch.manual_seed(0)
@@ -97,13 +101,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=1024)
     p.add_argument("--rounds", type=int, default=11, help="timed rounds per method")
     p.add_argument("--warmup", type=int, default=3, help="untimed rounds first")
+    p.add_argument(
+        "--plain",
+        action="store_true",
+        help="hepflow's defaults at madnis's flow size (adaptive loss; no power edges, Fourier "
+        "features, averaging or weight decay) instead of the one setting",
+    )
     args = p.parse_args(argv)
+    setting = "plain" if args.plain else "one"
     torch.set_num_threads(1)
     print(
         f"# NIS step time: {cpu_model()}, torch {torch.__version__}, 1 thread, batch {args.batch}"
     )
-    steps = SETTING.reuse + 1
-    print(f"# {args.rounds} rounds of {steps} optimiser steps each, interleaved")
+    steps = SETTINGS[setting].reuse + 1
+    print(f"# {args.rounds} rounds of {steps} optimiser steps each, interleaved; {setting} setting")
     print()
     print(
         "| d | coupling layers | hepflow ms / step | compiled | madnis | hepflow / madnis "
@@ -111,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for dim in (int(d) for d in args.dims.split(",")):
-        m = measure(dim, args.batch, args.rounds, args.warmup)
+        m = measure(dim, args.batch, args.rounds, args.warmup, setting)
         print(
             f"| {dim} | {flow_layers(dim)} | {m['eager']:.2f} | {m['compiled']:.2f} "
             f"| {m['madnis']:.2f} | {m['eager / madnis']:.2f} | {m['compiled / madnis']:.2f} "
