@@ -1,16 +1,18 @@
 """From weighted points to events: maximum weight, hit-or-miss, overweights.
 
 Convention: the mean of the event weights is the cross section. Weighted events carry
-w = f/q (scaled by the non-zero fraction of their chunk, as zero weights make no events); unweighted events carry +-sigma, or +-sigma * |w| / w_max for overweight events kept
-(``overweight="keep"``, unbiased) — ``"cap"`` gives them +-sigma and counts them (biased by the
-overweight fraction, which is reported).
+w = f/q (scaled by the non-zero fraction of their chunk, as zero weights make no events).
+Unweighted events are drawn in proportion to |f| and carry +-sigma_abs, sigma_abs the integral
+of |f| (the cross section where f keeps its sign), or +-sigma_abs * |w| / w_max for overweight
+events kept (``overweight="keep"``, unbiased) — ``"cap"`` gives them +-sigma_abs and counts
+them (biased by the overweight fraction, which is reported).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import torch
 
@@ -20,7 +22,7 @@ from .events import EventBatch
 from .integrate import evaluate
 from .stats import WeightAccumulator, max_weight_quantile, unweighting_efficiency
 
-__all__ = ["GenerationStats", "generate_events", "hit_or_miss", "survey_max_weight"]
+__all__ = ["GenerationStats", "Survey", "generate_events", "hit_or_miss", "survey_max_weight"]
 
 
 @dataclass
@@ -85,6 +87,15 @@ def hit_or_miss(
     return u < ratio, ratio
 
 
+class Survey(NamedTuple):
+    """What unweighting needs to know before its first event."""
+
+    max_weight: float
+    estimator: str  # how max_weight was estimated
+    draw: str  # the sampler method to draw events with
+    abs_ratio: float  # sum |w| / |sum w|: int |f| / |int f|, exactly 1 where f keeps its sign
+
+
 def survey_max_weight(
     integrand: Any,
     sampler: Any,
@@ -94,13 +105,13 @@ def survey_max_weight(
     quantile: float,
     nan_policy: str = "raise",
     batch_size: int | None = None,
-) -> tuple[float, str, str]:
+) -> Survey:
     """Estimate w_max from a fresh sample of n points: the ``quantile`` of |w| (1 = max).
 
     A sampler may offer a second density for event generation, ``sample_for_events`` (VEGAS:
     the map without the variance-driven allocation). Then both are surveyed and the one with
-    the higher expected unweighting efficiency is chosen. Returns (w_max, how it was
-    estimated, the name of the sampler method to draw events with).
+    the higher expected unweighting efficiency is chosen. The same points give the ratio of
+    int |f| to |int f| that unweighted events of an integrand that changes sign need.
     """
     draws = ["sample"] + (["sample_for_events"] if hasattr(sampler, "sample_for_events") else [])
     best = None
@@ -114,10 +125,25 @@ def survey_max_weight(
         w_max = max_weight_quantile(batch.weights, quantile)
         efficiency = unweighting_efficiency(batch.weights, w_max)
         if best is None or efficiency > best[0]:
-            best = (efficiency, w_max, draw, len(batch))
-    _, w_max, draw, n_used = best
+            best = (efficiency, w_max, draw, len(batch), _abs_ratio(batch.weights))
+    _, w_max, draw, n_used, abs_ratio = best
     what = "maximum" if quantile == 1.0 else f"{quantile:g} quantile"
-    return w_max, f"{what} of |w| over {n_used} fresh points from sampler.{draw}", draw
+    estimator = f"{what} of |w| over {n_used} fresh points from sampler.{draw}"
+    return Survey(w_max, estimator, draw, abs_ratio)
+
+
+def _abs_ratio(weights: torch.Tensor) -> float:
+    """sum |w| / |sum w|; 1 where no weight is negative (then exactly, whatever the rounding)."""
+    if not bool((weights < 0).any()):
+        return 1.0
+    net = float(weights.sum())
+    if net == 0.0:
+        raise HepflowError(
+            "the integrand's positive and negative weights cancel exactly in the max-weight "
+            "survey: unweighted events cannot be normalised; use [generation] mode = "
+            "'weighted'"
+        )
+    return float(weights.abs().sum()) / abs(net)
 
 
 def generate_events(
@@ -135,12 +161,15 @@ def generate_events(
     batch_size: int | None = None,
     stats: GenerationStats | None = None,
     draw: str = "sample",
+    abs_ratio: float = 1.0,
 ) -> Iterator[EventBatch]:
     """Yield EventBatch chunks until ``n_events`` events are produced.
 
     The integrand must provide ``events(x) -> EventBatch``. ``stats`` (if given) is updated
     as chunks are produced, so a caller sees the efficiency even if it stops early. ``draw``
-    names the sampler method that draws the points (``survey_max_weight`` chooses it).
+    names the sampler method that draws the points and ``abs_ratio`` the ratio int |f| /
+    |int f| (both from ``survey_max_weight``): unweighted events carry +-|cross_section| *
+    abs_ratio, so that their mean weight is the cross section where f changes sign too.
     """
     if not hasattr(integrand, "events"):
         raise HepflowError(
@@ -188,7 +217,7 @@ def generate_events(
             over = r > 1
             stats.n_overweight += int(over.sum())
             scale = torch.where(over, r, torch.ones_like(r)) if overweight == "keep" else 1.0
-            event_w = torch.sign(w[selected]) * abs(cross_section) * scale
+            event_w = torch.sign(w[selected]) * abs(cross_section) * abs_ratio * scale
         stats.n_negative += int((event_w < 0).sum())
         for start in range(0, len(x), chunk_size):
             part = slice(start, start + chunk_size)

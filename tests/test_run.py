@@ -283,3 +283,44 @@ def test_ctrl_c_leaves_closed_files_and_a_summary_that_says_so(tmp_path):
     assert summary["interrupted"] is True
     assert not list(tmp_path.glob("*.tmp"))
     assert ("finished", 500) not in log
+
+
+class SignedLine(Resonance):
+    """f = 1 - 1.5 x_0, negative beyond x_0 = 2/3: int f = 1/4, int |f| = 5/12."""
+
+    def __call__(self, x):
+        return 1 - 1.5 * x[:, 0]
+
+
+def test_unweighted_events_of_an_integrand_that_changes_sign_average_to_its_integral(tmp_path):
+    """Unweighted events come in proportion to |f|, so each carries +-int |f|. Each once
+    carried +-int f: a mean weight of 0.15 for 0.25, which every histogram would inherit."""
+    plugin = types.SimpleNamespace(
+        hepflow_integrands=hepflow.hookimpl(lambda: {"signed": SignedLine}),
+        hepflow_writers=hepflow.hookimpl(lambda: {"jsonl": JsonLinesWriter}),
+    )
+    registry = Registry(entry_points=True)
+    registry.register(plugin, "signed")
+    card = parse_card(
+        {
+            "seed": 3,
+            "output_dir": str(tmp_path),
+            "integrand": "signed",
+            "sampler": "uniform",
+            "integration": {"iterations": 4, "evals": 20000},
+            "generation": {"events": 20000},
+            "output": [{"writer": "jsonl", "path": "events.jsonl"}],
+        },
+        source="signed card",
+    )
+    summary = run_pipeline(card, registry=registry)
+    lines = (tmp_path / "events.jsonl").read_text().splitlines()[:-1]
+    w = torch.tensor([json.loads(line)["weight"] for line in lines], dtype=torch.float64)
+    assert len(w) == 20000
+    integral = summary["cross_section"]
+    error = math.hypot(float(w.std()) / math.sqrt(len(w)), integral["error"])
+    assert abs(float(w.mean()) - 0.25) < 4 * error, (float(w.mean()), error)
+    negative = float((w < 0).double().mean())  # the share of |f| below zero: 1/5
+    assert abs(negative - 0.2) < 4 * math.sqrt(0.2 * 0.8 / len(w)), negative
+    magnitude = w.abs().unique()
+    assert len(magnitude) == 1 and abs(float(magnitude[0]) - 5 / 12) < 0.01, magnitude
