@@ -333,9 +333,9 @@ def _merge_stats(all_stats) -> GenerationStats:
 def _run_info(card, context, integrand, sampler, result) -> dict[str, Any]:
     """What writers know before the first event: cross section and maximum weight."""
     gen, plan = card.generation, card.integration
-    w_max, estimator, draw, abs_ratio = None, None, "sample", 1.0
+    w_max, estimator, draw, abs_cross_section = None, None, "sample", None
     if gen.mode == "unweighted":
-        w_max, estimator, draw, abs_ratio = survey_max_weight(
+        w_max, estimator, draw, abs_cross_section = survey_max_weight(
             integrand,
             sampler,
             _generator(context.device, child_seeds(card.seed, 3)[2]),
@@ -349,7 +349,7 @@ def _run_info(card, context, integrand, sampler, result) -> dict[str, Any]:
         "max_weight": w_max,
         "max_weight_estimator": estimator,
         "event_sampling": draw,
-        "abs_ratio": abs_ratio,
+        "abs_cross_section": abs_cross_section,
         "mode": gen.mode,
         "beam_pdg": getattr(integrand, "beam_pdg", None),
         "beam_energy": getattr(integrand, "beam_energy", None),
@@ -388,7 +388,7 @@ def _stream_events(card, context, integrand, sampler, run_info, targets, generat
             batch_size=plan.batch_size,
             stats=stats,
             draw=run_info.get("event_sampling", "sample"),
-            abs_ratio=run_info.get("abs_ratio", 1.0),
+            abs_cross_section=run_info.get("abs_cross_section"),
         )
         interrupted = False
         try:

@@ -93,7 +93,9 @@ class Survey(NamedTuple):
     max_weight: float
     estimator: str  # how max_weight was estimated
     draw: str  # the sampler method to draw events with
-    abs_ratio: float  # sum |w| / |sum w|: int |f| / |int f|, exactly 1 where f keeps its sign
+    # int |f|, the mean |w| of the survey, where a weight is negative; None where f keeps its
+    # sign (the integration's |cross section| is then the more precise value)
+    abs_cross_section: float | None
 
 
 def survey_max_weight(
@@ -110,8 +112,8 @@ def survey_max_weight(
 
     A sampler may offer a second density for event generation, ``sample_for_events`` (VEGAS:
     the map without the variance-driven allocation). Then both are surveyed and the one with
-    the higher expected unweighting efficiency is chosen. The same points give the ratio of
-    int |f| to |int f| that unweighted events of an integrand that changes sign need.
+    the higher expected unweighting efficiency is chosen. The same points give int |f|,
+    which unweighted events of an integrand that changes sign carry.
     """
     draws = ["sample"] + (["sample_for_events"] if hasattr(sampler, "sample_for_events") else [])
     best = None
@@ -125,25 +127,12 @@ def survey_max_weight(
         w_max = max_weight_quantile(batch.weights, quantile)
         efficiency = unweighting_efficiency(batch.weights, w_max)
         if best is None or efficiency > best[0]:
-            best = (efficiency, w_max, draw, len(batch), _abs_ratio(batch.weights))
-    _, w_max, draw, n_used, abs_ratio = best
+            best = (efficiency, w_max, draw, batch.weights)
+    _, w_max, draw, weights = best
     what = "maximum" if quantile == 1.0 else f"{quantile:g} quantile"
-    estimator = f"{what} of |w| over {n_used} fresh points from sampler.{draw}"
-    return Survey(w_max, estimator, draw, abs_ratio)
-
-
-def _abs_ratio(weights: torch.Tensor) -> float:
-    """sum |w| / |sum w|; 1 where no weight is negative (then exactly, whatever the rounding)."""
-    if not bool((weights < 0).any()):
-        return 1.0
-    net = float(weights.sum())
-    if net == 0.0:
-        raise HepflowError(
-            "the integrand's positive and negative weights cancel exactly in the max-weight "
-            "survey: unweighted events cannot be normalised; use [generation] mode = "
-            "'weighted'"
-        )
-    return float(weights.abs().sum()) / abs(net)
+    estimator = f"{what} of |w| over {len(weights)} fresh points from sampler.{draw}"
+    signed = bool((weights < 0).any())
+    return Survey(w_max, estimator, draw, float(weights.abs().mean()) if signed else None)
 
 
 def generate_events(
@@ -161,16 +150,17 @@ def generate_events(
     batch_size: int | None = None,
     stats: GenerationStats | None = None,
     draw: str = "sample",
-    abs_ratio: float = 1.0,
+    abs_cross_section: float | None = None,
 ) -> Iterator[EventBatch]:
     """Yield EventBatch chunks until ``n_events`` events are produced.
 
     The integrand must provide ``events(x) -> EventBatch``. ``stats`` (if given) is updated
     as chunks are produced, so a caller sees the efficiency even if it stops early. ``draw``
-    names the sampler method that draws the points and ``abs_ratio`` the ratio int |f| /
-    |int f| (both from ``survey_max_weight``): unweighted events carry +-|cross_section| *
-    abs_ratio, so that their mean weight is the cross section where f changes sign too.
+    names the sampler method that draws the points. Unweighted events carry
+    +-``abs_cross_section`` (int |f|, from ``survey_max_weight``; by default |cross_section|,
+    right where f keeps its sign), so that their mean weight is the cross section.
     """
+    magnitude = abs(cross_section) if abs_cross_section is None else abs_cross_section
     if not hasattr(integrand, "events"):
         raise HepflowError(
             f"integrand {type(integrand).__name__} cannot make events (it has no events(x) "
@@ -217,7 +207,7 @@ def generate_events(
             over = r > 1
             stats.n_overweight += int(over.sum())
             scale = torch.where(over, r, torch.ones_like(r)) if overweight == "keep" else 1.0
-            event_w = torch.sign(w[selected]) * abs(cross_section) * abs_ratio * scale
+            event_w = torch.sign(w[selected]) * magnitude * scale
         stats.n_negative += int((event_w < 0).sum())
         for start in range(0, len(x), chunk_size):
             part = slice(start, start + chunk_size)
