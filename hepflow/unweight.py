@@ -183,9 +183,7 @@ def generate_events(
         # samplers hand their points grouped (by hypercube, by channel); the prefix kept below
         # is a fair sample of the draw only in random order (else the last group is cut short)
         order = torch.randperm(len(batch), generator=generator, device=batch.x.device)
-        w, x = batch.weights[order], batch.x[order]
-        channel = batch.extras.get(CHANNEL_KEY)  # multi-channel points map through their own
-        channel = None if channel is None else channel[order]
+        w = batch.weights[order]
         if mode == "weighted":
             selected = w != 0  # zero-weight points are no events; the rest carry their share
             ratio = None
@@ -198,8 +196,10 @@ def generate_events(
         w, selected = w[:used], selected[:used]
         stats.weights.add(w)
         stats.n_tried += used
-        x = x[:used][selected]
-        channel = None if channel is None else channel[:used][selected]
+        kept = order[:used][selected]  # the events' points in the batch
+        x = batch.x[kept]
+        channel = batch.extras.get(CHANNEL_KEY)  # multi-channel points map through their own
+        channel = None if channel is None else channel[kept]
         if mode == "weighted":
             event_w = w[selected] * selected.to(w.dtype).mean()
         else:
