@@ -70,6 +70,12 @@ class Resonance:
         )
 
 
+def event_weights(path: Path) -> torch.Tensor:
+    """The weights a JsonLinesWriter wrote (its last line is the summary)."""
+    lines = path.read_text().splitlines()[:-1]
+    return torch.tensor([json.loads(line)["weight"] for line in lines], dtype=torch.float64)
+
+
 class JsonLinesWriter:
     """One JSON object per event; temporary file renamed on close."""
 
@@ -185,8 +191,7 @@ def test_pipeline_runs_hooks_in_order_and_writes_outputs(tmp_path, registry_and_
     assert kinds == ["cut", "observe"] * (len(kinds) // 2)
     assert log[-1] == ("finished", 500)
     # the writer saw only events that passed the cut, with weight = cross section (unweighted)
-    lines = (tmp_path / "events.jsonl").read_text().splitlines()
-    weights = [json.loads(line)["weight"] for line in lines[:-1]]
+    weights = event_weights(tmp_path / "events.jsonl").tolist()
     n_observed = sum(n for k, n in log if k == "observe")
     assert len(weights) == n_observed < 500
     assert all(w == pytest.approx(xs["value"]) or w > xs["value"] for w in weights)
@@ -230,8 +235,7 @@ def test_failure_mid_generation_leaves_no_partial_file(tmp_path):
 def test_weighted_mode_keeps_mean_weight_equal_to_cross_section(tmp_path, registry_and_log):
     registry, _ = registry_and_log
     summary = run_pipeline(card_for(tmp_path, mode="weighted", events=4000), registry=registry)
-    lines = (tmp_path / "events.jsonl").read_text().splitlines()[:-1]
-    w = torch.tensor([json.loads(line)["weight"] for line in lines], dtype=torch.float64)
+    w = event_weights(tmp_path / "events.jsonl")
     # cut keeps the upper half, so the kept weights sum to about half the cross section
     half = w.sum() / 4000
     err = w.std() * math.sqrt(len(w)) / 4000
@@ -286,7 +290,14 @@ def test_ctrl_c_leaves_closed_files_and_a_summary_that_says_so(tmp_path):
 
 
 class SignedLine(Resonance):
-    """f = 1 - 1.5 x_0, negative beyond x_0 = 2/3: int f = 1/4, int |f| = 5/12."""
+    """f = 1 - 1.5 x_0, negative beyond x_0 = 2/3: int f = 1/4, int |f| = 5/12; the events
+    are the resonance's."""
+
+    REFERENCE = 0.25
+
+    def __init__(self, device: str = "cpu") -> None:
+        super().__init__(device)
+        self.reference = self.REFERENCE
 
     def __call__(self, x):
         return 1 - 1.5 * x[:, 0]
@@ -314,12 +325,11 @@ def test_unweighted_events_of_an_integrand_that_changes_sign_average_to_its_inte
         source="signed card",
     )
     summary = run_pipeline(card, registry=registry)
-    lines = (tmp_path / "events.jsonl").read_text().splitlines()[:-1]
-    w = torch.tensor([json.loads(line)["weight"] for line in lines], dtype=torch.float64)
+    w = event_weights(tmp_path / "events.jsonl")
     assert len(w) == 20000
     integral = summary["cross_section"]
     error = math.hypot(float(w.std()) / math.sqrt(len(w)), integral["error"])
-    assert abs(float(w.mean()) - 0.25) < 4 * error, (float(w.mean()), error)
+    assert abs(float(w.mean()) - SignedLine.REFERENCE) < 4 * error, (float(w.mean()), error)
     negative = float((w < 0).double().mean())  # the share of |f| below zero: 1/5
     assert abs(negative - 0.2) < 4 * math.sqrt(0.2 * 0.8 / len(w)), negative
     magnitude = w.abs().unique()

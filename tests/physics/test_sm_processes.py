@@ -6,14 +6,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pylhe
 import pytest
 import torch
 
 import hepflow
+from hepflow.card import parse_card
 from hepflow.physics.phase_space import check_momentum_conservation, check_on_shell
 from hepflow.physics.sm_parameters import SM_PARAM_CARD, SMParameters
 from hepflow.physics.units import GEV2_TO_PB
 from hepflow.protocols import Integrand
+from hepflow.run import run_pipeline
 
 PROCESSES = ["ee_mumu", "uu_ee", "dd_ee", "uu_tt"]
 SM = SMParameters()
@@ -357,11 +360,6 @@ def test_unweighted_lhe_events_follow_the_textbook_angular_distribution(tmp_path
     pylhe. At 200 GeV the mu- leaves along the e- with dN/dcos ~ (3/8) (1 + cos^2) + A_FB cos
     (A_FB = 0.57 from the textbook formula): ten bins of cos theta, chi^2 within 4 standard
     deviations of its 9 degrees of freedom, and A_FB within 4 binomial errors."""
-    import pylhe
-
-    from hepflow.card import parse_card
-    from hepflow.run import run_pipeline
-
     n = 40_000
     run_pipeline(
         parse_card(
