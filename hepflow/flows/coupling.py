@@ -48,29 +48,43 @@ class CouplingLayer(nn.Module):
         n_in = self.features.n_out(mask.numel() - self.n_active) + condition_dim
         self.net = MLP(n_in, self.n_active * transform.n_params, hidden, activation)
 
-    def _params(self, passive: Tensor, condition: Tensor | None) -> Tensor:
-        """(n_active, n, n_params) parameters, stored parameter-first (see MLP.params_first)."""
+    def _inputs(self, passive: Tensor, condition: Tensor | None) -> Tensor:
+        """The network's inputs: the passive coordinates (with their Fourier features) and
+        the condition, in the network's precision."""
         dtype = self.net[0].weight.dtype
         inputs = self.features(passive.to(dtype))
         if condition is not None:
             inputs = torch.cat([inputs, condition.to(dtype)], dim=1)
-        rows = self.net.params_first(inputs, self.transform.n_params)
-        return rows.permute(1, 2, 0)
+        return inputs
 
     def _couple(self, x: Tensor, condition: Tensor | None, inverse: bool) -> tuple[Tensor, Tensor]:
+        if self.transform.fuses(x):
+            return self._couple_fused(x, condition, inverse)
         # the transform runs on (n_active, n): dimension-major, as its parameters are stored
+        # (n_params, n_active, n) by MLP.params_first
         compiling = torch.compiler.is_compiling()
         if compiling:
             passive = x @ self.pick_passive.to(x.dtype)
             active = (x @ self.pick_active.to(x.dtype)).T
         else:
             passive, active = x.index_select(1, self.passive), x.T.index_select(0, self.active)
-        y_active, log_det = self.transform(
-            active, self._params(passive, condition), inverse=inverse
-        )
+        rows = self.net.params_first(self._inputs(passive, condition), self.transform.n_params)
+        y_active, log_det = self.transform(active, rows.permute(1, 2, 0), inverse=inverse)
         y = torch.cat([passive, y_active.T], dim=1)
         y = y @ self.unpick.to(y.dtype) if compiling else y.index_select(1, self.order)
         return y, log_det.sum(dim=0)
+
+    def _couple_fused(
+        self, x: Tensor, condition: Tensor | None, inverse: bool
+    ) -> tuple[Tensor, Tensor]:
+        """The same with the fused CPU kernels, which want point-major parameters (n,
+        n_active, n_params): the network's plain output, with nothing transposed."""
+        passive, active = x.index_select(1, self.passive), x.index_select(1, self.active)
+        params = self.net(self._inputs(passive, condition))
+        params = params.view(x.shape[0], self.n_active, self.transform.n_params)
+        y_active, log_det = self.transform(active, params, inverse=inverse)
+        y = torch.cat([passive, y_active], dim=1).index_select(1, self.order)
+        return y, log_det.sum(dim=1)
 
     def forward(self, z: Tensor, condition: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """z -> x and log|det dx/dz|."""

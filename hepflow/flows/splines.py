@@ -29,7 +29,7 @@ __all__ += ["rational_quadratic"]
 MIN_BIN = 1e-3  # smallest bin width/height, as a fraction of 1 / bins
 MIN_DERIVATIVE = 1e-3
 # softplus(0 + shift) == 1 - MIN_DERIVATIVE: zero network output -> unit derivative
-_SHIFT = math.log(math.expm1(1.0 - MIN_DERIVATIVE))
+DERIVATIVE_SHIFT = math.log(math.expm1(1.0 - MIN_DERIVATIVE))
 
 
 # -- bins-first helpers: logits (K, ...) -> edges (K+1, ...) ---------------------------------
@@ -87,8 +87,8 @@ def knots(logits: Tensor) -> tuple[Tensor, Tensor]:
 def derivatives(logits: Tensor) -> Tensor:
     """Knot derivatives >= about MIN_DERIVATIVE, float64; exactly 1 where a logit is 0 (so a
     zero network output is the identity in any precision)."""
-    unit = softplus(logits.new_tensor(_SHIFT))
-    return 1.0 + (softplus(logits + _SHIFT) - unit).to(torch.float64)
+    unit = softplus(logits.new_tensor(DERIVATIVE_SHIFT))
+    return 1.0 + (softplus(logits + DERIVATIVE_SHIFT) - unit).to(torch.float64)
 
 
 def bin_index(edges: Tensor, values: Tensor) -> Tensor:
