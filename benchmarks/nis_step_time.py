@@ -10,9 +10,12 @@ process in alternating rounds, each round timed on its own, so both see the same
   one setting (``ONE_SETTING``: madnis's flow size, 20 replay steps per batch, power edges,
   weight decay 0.1, parameter averaging 0.99, the adaptive_moment loss, Fourier features
   where a network sees one coordinate (d = 2), latent strata), i.e.
-  21 optimiser steps per round, the integrand and driver included; once eagerly and once with
-  ``compile`` on (each flow as one ``torch.compile`` graph; its one-off
-  compilation falls in the untimed warm-up rounds and is reported on its own).
+  21 optimiser steps per round, the integrand and driver included; three times: eagerly with
+  the splines' fused numba kernels (hepflow's default on the CPU where numba is installed,
+  ``hepflow/flows/spline_kernels.py``), eagerly with the splines' torch code (the default
+  without numba, and on GPUs), and with ``compile`` on (each flow as one ``torch.compile``
+  graph; its one-off compilation falls in the untimed warm-up rounds and is reported on its
+  own).
 
 All train the camel toy at width 0.1 with batch 1024; per-step time does not depend on the
 target. Reported: the median CPU ms per optimiser step of each (``time.process_time``, one
@@ -27,6 +30,7 @@ compiled sampler has made up its compilation (its first round's wall time).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import time
@@ -37,18 +41,33 @@ from madnis.integrator import Integrator
 from nis_vs_peers import ONE_SETTING, flow_layers, nis_options, parser
 
 import hepflow
+from hepflow.flows import spline_kernels
 
 # the one setting of the toy tables in BENCHMARKS.md, as nis_vs_peers.py builds it, and
 # hepflow's defaults at madnis's flow size (``--plain``: none of the one setting's additions)
 SETTINGS = {"one": parser().parse_args(list(ONE_SETTING)), "plain": parser().parse_args([])}
 
 
-def hepflow_round(f, sampler, batch: int, seed: int) -> tuple[float, int]:
-    """CPU seconds and optimiser steps of one training batch."""
+def hepflow_round(f, sampler, batch: int, seed: int, kernels: bool = True) -> tuple[float, int]:
+    """CPU seconds and optimiser steps of one training batch; ``kernels=False``: the splines
+    run their torch code."""
     before = sampler.steps
-    start = time.process_time()
-    hepflow.integrate(f, sampler, iterations=1, evals=batch, seed=seed)
-    return time.process_time() - start, sampler.steps - before
+    with _kernels(kernels):
+        start = time.process_time()
+        hepflow.integrate(f, sampler, iterations=1, evals=batch, seed=seed)
+        seconds = time.process_time() - start
+    return seconds, sampler.steps - before
+
+
+@contextlib.contextmanager
+def _kernels(on: bool):
+    """The splines' fused numba kernels on (where numba is installed) or off."""
+    saved = spline_kernels.AVAILABLE
+    spline_kernels.AVAILABLE = saved and on
+    try:
+        yield
+    finally:
+        spline_kernels.AVAILABLE = saved
 
 
 def madnis_round(integ: Integrator, steps: int) -> float:
@@ -60,28 +79,31 @@ def madnis_round(integ: Integrator, steps: int) -> float:
 def measure(
     dim: int, batch: int, rounds: int, warmup: int, setting: str = "one"
 ) -> dict[str, float]:
-    """Median ms per step (eager, compiled, madnis), the median per-round ratios, and the wall
-    seconds of the compiled sampler's first round (its compilation: the C++ compiler runs in
-    child processes, which this process's CPU clock does not see)."""
+    """Median ms per step (eager with the kernels, eager with torch splines, compiled,
+    madnis), the median per-round ratios, and the wall seconds of the compiled sampler's first
+    round (its compilation: the C++ compiler runs in child processes, which this process's CPU
+    clock does not see)."""
     f = hepflow.create("integrand", "camel", dim=dim, alpha=0.1)
     options = nis_options(dim, SETTINGS[setting])
     eager = hepflow.create("sampler", "nis", seed=0, **{**options, "compile": False})
+    plain = hepflow.create("sampler", "nis", seed=0, **{**options, "compile": False})
     fused = hepflow.create("sampler", "nis", seed=0, **{**options, "compile": True})
     torch.manual_seed(0)
     integ = Integrator(lambda x: f(x.to(torch.float64)).to(x.dtype), dims=dim, batch_size=batch)
-    ms: dict[str, list[float]] = {"eager": [], "compiled": [], "madnis": []}
+    ms: dict[str, list[float]] = {"eager": [], "torch": [], "compiled": [], "madnis": []}
     first_round_s = 0.0
     for r in range(warmup + rounds):
         eager_s, steps = hepflow_round(f, eager, batch, seed=r)
+        torch_s, _ = hepflow_round(f, plain, batch, seed=r, kernels=False)
         wall = time.perf_counter()
         fused_s, _ = hepflow_round(f, fused, batch, seed=r)
         first_round_s = first_round_s or time.perf_counter() - wall
         madnis_s = madnis_round(integ, steps)
         if r >= warmup:
-            for key, seconds in zip(ms, (eager_s, fused_s, madnis_s), strict=True):
+            for key, seconds in zip(ms, (eager_s, torch_s, fused_s, madnis_s), strict=True):
                 ms[key].append(1e3 * seconds / steps)
     out = {key: statistics.median(values) for key, values in ms.items()}
-    for key in ("eager", "compiled"):
+    for key in ("eager", "torch", "compiled"):
         ratios = [a / b for a, b in zip(ms[key], ms["madnis"], strict=True)]
         out[f"{key} / madnis"] = statistics.median(ratios)
     out["compile s"] = first_round_s
@@ -117,15 +139,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# {args.rounds} rounds of {steps} optimiser steps each, interleaved; {setting} setting")
     print()
     print(
-        "| d | coupling layers | hepflow ms / step | compiled | madnis | hepflow / madnis "
-        "| compiled / madnis | first compiled round, wall s | compile made up after, steps |"
+        "| d | coupling layers | hepflow ms / step | torch splines | compiled | madnis "
+        "| hepflow / madnis | torch splines / madnis | compiled / madnis "
+        "| first compiled round, wall s | compile made up after, steps |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for dim in (int(d) for d in args.dims.split(",")):
         m = measure(dim, args.batch, args.rounds, args.warmup, setting)
         print(
-            f"| {dim} | {flow_layers(dim)} | {m['eager']:.2f} | {m['compiled']:.2f} "
-            f"| {m['madnis']:.2f} | {m['eager / madnis']:.2f} | {m['compiled / madnis']:.2f} "
+            f"| {dim} | {flow_layers(dim)} | {m['eager']:.2f} | {m['torch']:.2f} "
+            f"| {m['compiled']:.2f} | {m['madnis']:.2f} | {m['eager / madnis']:.2f} "
+            f"| {m['torch / madnis']:.2f} | {m['compiled / madnis']:.2f} "
             f"| {m['compile s']:.0f} | {break_even(m)} |"
         )
         sys.stdout.flush()
