@@ -3,7 +3,9 @@
 ``coupling_flow`` (rational-quadratic, piecewise-linear or -quadratic couplings with binary or
 alternating masks, optionally with power laws at the faces, ``PowerEdges``, and Fourier
 features for the coupling networks, ``FourierFeatures``) and ``made_flow`` (MAF/IAF) build a
-``Flow``; neural importance sampling and the generative surrogates build on them.
+``Flow``; neural importance sampling and the generative surrogates build on them. On the CPU
+with numba installed (``hepflow[fast]``) the rational-quadratic splines run as fused kernels
+(``spline_kernels``), the same map in a third to a half of the time per training step.
 """
 
 from __future__ import annotations

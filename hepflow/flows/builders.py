@@ -59,7 +59,8 @@ def coupling_flow(
     only speed up learning, with several they let a network fit the sample's noise across
     coordinates (BENCHMARKS.md, "Fourier features where a network sees one coordinate").
     ``compile`` runs the whole flow through ``torch.compile`` (``Flow``): a training step in
-    about 0.6 of the time, after a one-off compilation of 25-70 s."""
+    0.6 of the time of the splines' torch code, 0.65-1.0 of that of their CPU kernels
+    (``spline_kernels``), after a one-off compilation of 17-77 s."""
     _positive("dim", dim)
     _positive("condition_dim", condition_dim, allow_zero=True)
     check_choice("masking", masking, MASKINGS)

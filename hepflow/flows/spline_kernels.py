@@ -24,6 +24,7 @@ import os
 
 import torch
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from .splines import DERIVATIVE_SHIFT as SHIFT
 from .splines import MIN_BIN
@@ -314,6 +315,7 @@ class _FusedSpline(torch.autograd.Function):
         return y, log_slope
 
     @staticmethod
+    @once_differentiable  # the kernels' gradient has no gradient: say so if one is asked for
     def backward(ctx, grad_y: Tensor | None, grad_log: Tensor | None):
         x, e, tape = ctx.saved_tensors
         gy = torch.zeros_like(x) if grad_y is None else grad_y.contiguous()

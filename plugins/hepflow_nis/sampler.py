@@ -60,11 +60,13 @@ class NISSampler:
             features (None: all). With one coordinate they only speed up learning; with
             several they can fit the sample's noise across coordinates (``coupling_flow``).
         compile: run each flow as one ``torch.compile`` graph (``hepflow.flows.compiled``):
-            a training step in about 0.6 of the time, after a one-off compilation of 25-70 s
-            (more on torch's first, uncached run): made up after 2,000 (d = 16) to 12,000
-            (d = 2) steps. Needs a C++ compiler (Triton on a GPU), else it warns and runs
-            eagerly. Not saved with the state: a compiled sampler's state loads into an eager
-            one, which then draws the same points to about 1e-6.
+            a training step in 0.65-1.0 of the eager time with the splines' CPU kernels
+            (numba installed; about 0.6 of it with their torch code), after a one-off
+            compilation of 17-77 s (more on torch's first, uncached run): made up after
+            4,000 (d = 16) to 32,000 (d = 4) steps, and never at d = 2. Needs a C++ compiler
+            (Triton on a GPU), else it warns and runs eagerly. Not saved with the state: a
+            compiled sampler's state loads into an eager one, which then draws the same
+            points to about 1e-6.
         stratify: draw each channel's latent points in equal hypercubes, the same number in
             each (``hepflow.strata``; VEGAS+'s stratification, in the flows' latent space).
             The weights stay f/q; the error loses the variance between hypercubes.
