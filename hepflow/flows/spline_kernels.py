@@ -92,6 +92,14 @@ def _forward_kernel(x, p, inverse, y, log_slope, e, tape):
     unit = _softplus_sigmoid(SHIFT)[0]
     for j in range(x.shape[0]):
         r = j if keep else 0  # the row of e and tape
+        if math.isnan(x[j]):  # no bin: NaN out, as from the torch code (and NaN gradients)
+            y[j], log_slope[j] = math.nan, math.nan
+            for i in range(_TAPE):
+                tape[r, i] = math.nan
+            tape[r, _K] = 0
+            for i in range(2 * bins):
+                e[r, i] = math.nan
+            continue
         total_x = _exponentials(p, j, 0, bins, e, r)
         total_y = _exponentials(p, j, bins, bins, e, r)
         # edge_i = MIN/K i + (1 - MIN) C_i / S, C_i = sum_{l<i} e_l, S = C_K; the last is 1

@@ -90,6 +90,16 @@ def test_zero_logits_are_the_identity():
     torch.testing.assert_close(log_slope, torch.zeros_like(x), rtol=0, atol=1e-14)
 
 
+def test_nan_points_give_nan_as_the_torch_code_does():
+    x = torch.tensor([0.3, float("nan"), 0.7], dtype=torch.float64, requires_grad=True)
+    params = torch.randn(3, 3 * BINS + 1, generator=torch.Generator().manual_seed(8))
+    y, log_slope = fused_rational_quadratic(x, params)
+    assert torch.isnan(y[1]) and torch.isnan(log_slope[1])
+    assert torch.isfinite(y[[0, 2]]).all() and torch.isfinite(log_slope[[0, 2]]).all()
+    log_slope.sum().backward()
+    assert torch.isnan(x.grad[1]) and torch.isfinite(x.grad[[0, 2]]).all()
+
+
 def test_an_empty_batch():
     y, log_slope = fused_rational_quadratic(torch.empty(0), torch.empty(0, 3 * BINS + 1))
     assert y.shape == log_slope.shape == (0,)
