@@ -55,10 +55,16 @@ def use_kernels(*tensors: Tensor) -> bool:
 
 
 def _jit(fn):
-    # error_model="numpy": a division by zero gives inf/nan as in torch, not an exception
+    """numba.njit with the compilation cached on disk, where numba finds a writable place
+    (beside this file, else the user's cache directory); where it finds none (a read-only
+    install and home), compiled anew in each process rather than failing the import.
+    error_model="numpy": a division by zero gives inf/nan as in torch, not an exception."""
     if numba is None:
         return fn
-    return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
+    try:
+        return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
+    except RuntimeError:  # "cannot cache function ...: no locator available"
+        return numba.njit(nogil=True, error_model="numpy")(fn)
 
 
 @_jit

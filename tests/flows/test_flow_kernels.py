@@ -148,6 +148,15 @@ def _autograd_nodes(t: torch.Tensor) -> set[str]:
     return names
 
 
+def test_kernels_compile_where_numba_cannot_cache_them():
+    """A read-only install with a read-only home leaves numba no place for its cache: the
+    kernels must then compile per process, not fail the import. A function without a source
+    file (made by exec) has no cache place either."""
+    namespace: dict = {}
+    exec("def twice(v):\n    return 2.0 * v\n", namespace)
+    assert spline_kernels._jit(namespace["twice"])(1.5) == 3.0
+
+
 def test_the_environment_variable_turns_the_kernels_off():
     env = {**os.environ, "HEPFLOW_KERNELS": "torch"}
     code = "from hepflow.flows import spline_kernels as k; print(k.AVAILABLE)"
