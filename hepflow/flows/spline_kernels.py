@@ -13,7 +13,7 @@ agree to float32 rounding of the logits' exponentials, not bit for bit.
 
 The logits come point-major, (m, 3K+1) with each point's parameters contiguous, as a plain
 network output is laid out. Numba compiles the kernels on first use (a few seconds, then
-cached on disk beside this file). ``use_kernels`` says when they apply: numba importable, CPU
+cached on disk beside this file or in the user's cache directory; ``_jit``). ``use_kernels`` says when they apply: numba importable, CPU
 tensors, not inside ``torch.compile``, and ``HEPFLOW_KERNELS`` not set to ``torch``.
 """
 
