@@ -13,8 +13,9 @@ agree to float32 rounding of the logits' exponentials, not bit for bit.
 
 The logits come point-major, (m, 3K+1) with each point's parameters contiguous, as a plain
 network output is laid out. Numba compiles the kernels on first use (a few seconds, then
-cached on disk beside this file or in the user's cache directory; ``_jit``). ``use_kernels`` says when they apply: numba importable, CPU
-tensors, not inside ``torch.compile``, and ``HEPFLOW_KERNELS`` not set to ``torch``.
+cached on disk beside this file or in the user's cache directory; ``_jit``).
+``use_kernels`` says when they apply: numba importable, CPU tensors, not inside
+``torch.compile``, and ``HEPFLOW_KERNELS`` not set to ``torch``.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ AVAILABLE = numba is not None and os.environ.get("HEPFLOW_KERNELS", "numba") != 
 
 # per point, what the forward pass leaves for the backward pass (columns of the tape)
 _K, _X0, _W, _Y0, _H, _D0, _D1, _SIG0, _SIG1, _CUM_X, _INV_X, _CUM_Y, _INV_Y = range(13)
-_TAPE = 13
+_TAPE = _INV_Y + 1
 
 
 def use_kernels(*tensors: Tensor) -> bool:
@@ -86,6 +87,31 @@ def _exponentials(p, j, start, bins, e, r):
         e[r, i] = v
         total += v
     return total
+
+
+@_jit
+def _segment(v, x0, w, y0, h, d0, d1, inverse):
+    """The segment formulas at v, as both kernels need them: s, c, the inverse's quadratic
+    (dy, a, b, sdy, root; zeros forward), theta before and after its clamp, rest, t1, den and
+    sn (the slope's numerator)."""
+    s = h / w
+    c = d0 + d1 - 2.0 * s
+    dy = a = b = sdy = root = 0.0
+    if inverse:  # theta solves a theta^2 + b theta + c = 0, c = -s dy (the stable root)
+        dy = v - y0
+        a = h * (s - d0) + dy * c
+        b = h * d0 - dy * c
+        sdy = s * dy
+        root = math.sqrt(max(b * b + 4.0 * a * sdy, 0.0))
+        theta_raw = 2.0 * sdy / (b + root)
+    else:
+        theta_raw = (v - x0) / w
+    theta = min(max(theta_raw, 0.0), 1.0)
+    rest = 1.0 - theta
+    t1 = theta * rest
+    den = s + c * t1
+    sn = d1 * theta * theta + 2.0 * s * t1 + d0 * rest * rest
+    return s, c, dy, a, b, sdy, root, theta_raw, theta, rest, t1, den, sn
 
 
 @_jit
@@ -137,21 +163,9 @@ def _forward_kernel(x, p, inverse, y, log_slope, e, tape):
         else:
             x0, w, y0, h = lo, hi - lo, lo_o, hi_o - lo_o
             cum_x, inv_x, cum_y, inv_y = cum, inv, cum_o, inv_o
-        s = h / w
-        c = d0 + d1 - 2.0 * s
-        if inverse:  # theta solves a theta^2 + b theta + c = 0, c = -s dy (the stable root)
-            dy = x[j] - y0
-            a = h * (s - d0) + dy * c
-            b = h * d0 - dy * c
-            sdy = s * dy
-            root = math.sqrt(max(b * b + 4.0 * a * sdy, 0.0))
-            theta = min(max(2.0 * sdy / (b + root), 0.0), 1.0)
-        else:
-            theta = min(max((x[j] - x0) / w, 0.0), 1.0)
-        rest = 1.0 - theta
-        t1 = theta * rest
-        den = s + c * t1
-        sn = d1 * theta * theta + 2.0 * s * t1 + d0 * rest * rest
+        s, _, _, _, _, _, _, _, theta, _, t1, den, sn = _segment(
+            x[j], x0, w, y0, h, d0, d1, inverse
+        )
         if inverse:
             y[j] = min(max(x0 + theta * w, 0.0), 1.0)
             log_slope[j] = math.log(den * den / (s * s * sn))
@@ -189,24 +203,11 @@ def _backward_kernel(x, e, tape, inverse, gy, gl, gx, gp):
         k = int(tape[j, _K])
         x0, w, y0, h = tape[j, _X0], tape[j, _W], tape[j, _Y0], tape[j, _H]
         d0, d1 = tape[j, _D0], tape[j, _D1]
-        s = h / w
-        c = d0 + d1 - 2.0 * s
-        # -- the forward formulas again, keeping what the adjoints need
-        if inverse:
-            dy = x[j] - y0
-            a = h * (s - d0) + dy * c
-            b = h * d0 - dy * c
-            sdy = s * dy
-            root = math.sqrt(max(b * b + 4.0 * a * sdy, 0.0))
-            theta_raw = 2.0 * sdy / (b + root)
-        else:
-            theta_raw = (x[j] - x0) / w
+        # the forward formulas again, keeping what the adjoints need
+        s, c, dy, a, b, sdy, root, theta_raw, theta, rest, t1, den, sn = _segment(
+            x[j], x0, w, y0, h, d0, d1, inverse
+        )
         inside = 0.0 <= theta_raw <= 1.0
-        theta = min(max(theta_raw, 0.0), 1.0)
-        rest = 1.0 - theta
-        t1 = theta * rest
-        den = s + c * t1
-        sn = d1 * theta * theta + 2.0 * s * t1 + d0 * rest * rest
         # -- adjoints (reverse mode), *_b = dL/d*
         s_b = 0.0
         theta_b = 0.0
