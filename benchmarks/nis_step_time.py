@@ -86,7 +86,7 @@ def measure(
     f = hepflow.create("integrand", "camel", dim=dim, alpha=0.1)
     options = nis_options(dim, SETTINGS[setting])
     eager = hepflow.create("sampler", "nis", seed=0, **{**options, "compile": False})
-    plain = hepflow.create("sampler", "nis", seed=0, **{**options, "compile": False})
+    torch_splines = hepflow.create("sampler", "nis", seed=0, **{**options, "compile": False})
     fused = hepflow.create("sampler", "nis", seed=0, **{**options, "compile": True})
     torch.manual_seed(0)
     integ = Integrator(lambda x: f(x.to(torch.float64)).to(x.dtype), dims=dim, batch_size=batch)
@@ -94,7 +94,7 @@ def measure(
     first_round_s = 0.0
     for r in range(warmup + rounds):
         eager_s, steps = hepflow_round(f, eager, batch, seed=r)
-        torch_s, _ = hepflow_round(f, plain, batch, seed=r, kernels=False)
+        torch_s, _ = hepflow_round(f, torch_splines, batch, seed=r, kernels=False)
         wall = time.perf_counter()
         fused_s, _ = hepflow_round(f, fused, batch, seed=r)
         first_round_s = first_round_s or time.perf_counter() - wall
