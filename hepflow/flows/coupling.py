@@ -82,7 +82,7 @@ class CouplingLayer(nn.Module):
         passive, active = x.index_select(1, self.passive), x.index_select(1, self.active)
         params = self.net(self._inputs(passive, condition))
         params = params.view(x.shape[0], self.n_active, self.transform.n_params)
-        y_active, log_det = self.transform(active, params, inverse=inverse)
+        y_active, log_det = self.transform.fused(active, params, inverse)
         y = torch.cat([passive, y_active], dim=1).index_select(1, self.order)
         return y, log_det.sum(dim=1)
 
